@@ -1,0 +1,30 @@
+# Two commands an admin needs: `make demo` and `make test`. Both build .venv on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export NURTURE_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test lint schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/nurture demo
+
+test: $(STAMP)
+	$(BIN)/ruff check connector webhooks tests benchmarks
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check connector webhooks tests benchmarks
+
+schema: $(STAMP)
+	$(BIN)/nurture schema --out schemas
+
+clean:
+	rm -rf $(VENV) build *.egg-info
