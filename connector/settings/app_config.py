@@ -1,0 +1,141 @@
+"""app.yaml: the installation manifest — connections, objects, store, web, worker, and file paths.
+
+Secrets are never values in this file: each is named by the environment variable that holds it
+(`*_env` keys), resolved at run time from the environment or the secrets file.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, HttpUrl, field_validator
+
+from connector.settings.base import Model
+
+SignatureVersion = Literal["v1", "v2", "v3"]
+
+
+class RateLimit(Model):
+    per_10s: int = Field(190, gt=0, description="HubSpot requests per rolling 10 s for this app's tier.")
+    daily: int = Field(625_000, gt=0)
+    share: float = Field(0.8, gt=0, le=1, description="Share of the limits this connector may spend.")
+
+
+class HubSpotConnection(Model):
+    enabled: bool = True
+    base_url: HttpUrl = HttpUrl("https://api.hubapi.com")
+    portal_id: int | None = Field(None, description="Webhooks from other portals are refused.")
+    app_id: int | None = None
+    access_token_env: str = "HUBSPOT_ACCESS_TOKEN"
+    client_secret_env: str = Field(
+        "HUBSPOT_CLIENT_SECRET", description="The app's client secret; several comma-separated rotate."
+    )
+    signature_versions: list[SignatureVersion] = Field(
+        default_factory=lambda: ["v3"], description="v1/v2 carry no timestamp: enable only for old apps."
+    )
+    rate_limit: RateLimit = RateLimit()
+    timeout_s: float = Field(30, gt=0)
+
+
+class SalesforceAuth(Model):
+    flow: Literal["session", "password", "client_credentials", "refresh_token"] = "password"
+    access_token_env: str = Field("SALESFORCE_ACCESS_TOKEN", description="For flow 'session' (and as a start).")
+    client_id_env: str = "SALESFORCE_CLIENT_ID"
+    client_secret_env: str = "SALESFORCE_CLIENT_SECRET"
+    username_env: str = "SALESFORCE_USERNAME"
+    password_env: str = "SALESFORCE_PASSWORD"
+    refresh_token_env: str = "SALESFORCE_REFRESH_TOKEN"
+
+    def required_env(self) -> list[str]:
+        return {
+            "session": [self.access_token_env],
+            "password": [self.client_id_env, self.client_secret_env, self.username_env, self.password_env],
+            "client_credentials": [self.client_id_env, self.client_secret_env],
+            "refresh_token": [self.client_id_env, self.client_secret_env, self.refresh_token_env],
+        }[self.flow]
+
+
+class SalesforceConnection(Model):
+    enabled: bool = True
+    instance_url: HttpUrl | None = Field(None, description="https://yourorg.my.salesforce.com")
+    token_url: HttpUrl = HttpUrl("https://login.salesforce.com/services/oauth2/token")
+    api_version: str = Field("59.0", pattern=r"^\d+\.\d$")
+    ca_bundle: str | None = Field(None, description="PEM file of CAs to trust (the sandbox's self-signed CA).")
+    auth: SalesforceAuth = SalesforceAuth()
+    org_ids_env: str = Field("SALESFORCE_ORG_ID", description="Accepted OrganizationIds, comma-separated.")
+    outbound_path_token_env: str | None = Field(
+        None, description="If set, outbound messages must POST to /webhooks/salesforce/<token>."
+    )
+    daily_api_share: float = Field(0.8, gt=0, le=1, description="Pause non-urgent work above this usage.")
+    timeout_s: float = Field(30, gt=0)
+
+    @field_validator("ca_bundle", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class Objects(Model):
+    hubspot: list[Literal["contacts"]] = Field(default_factory=lambda: ["contacts"])
+    salesforce: list[Literal["Lead", "Contact"]] = Field(default_factory=lambda: ["Lead", "Contact"])
+
+
+class Store(Model):
+    url: str = Field("sqlite:///nurture.db", description="sqlite:///path.db or postgresql://user@host/db")
+
+
+class Web(Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(2, ge=1, le=64)
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    trusted_proxies: int = Field(0, ge=0, description="How many proxies' X-Forwarded-* headers to trust.")
+    public_base_url: HttpUrl | None = Field(None, description="The URL the CRMs call, if not the one we see.")
+
+
+class EngagementSource(Model):
+    name: str = Field(pattern=r"^[a-z0-9_-]+$")
+    secret_env: str
+
+
+class Engagement(Model):
+    sources: list[EngagementSource] = Field(
+        default_factory=lambda: [EngagementSource(name="default", secret_env="NURTURE_ENGAGEMENT_SECRET")]
+    )
+    tolerance_s: int = Field(300, ge=30, description="Oldest signed timestamp accepted.")
+
+
+class Worker(Model):
+    batch_size: int = Field(100, ge=1, le=100)
+    lease_s: int = Field(120, ge=10)
+    idle_sleep_s: float = Field(0.5, gt=0)
+    poll_interval_s: int = Field(300, ge=10, description="Scheduled poll that catches missed webhooks.")
+    max_attempts: int = Field(8, ge=1)
+
+
+class Paths(Model):
+    mappings: str = "mappings/contact.yaml"
+    scoring: str = "config/scoring.yaml"
+    segments: str = "config/segments.yaml"
+    lifecycle: str = "config/lifecycle.yaml"
+    nurture: str = "config/nurture.yaml"
+    alerts: str = "config/alerts.yaml"
+
+
+class Logging(Model):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "text"] = "auto"
+
+
+class AppConfig(Model):
+    name: str = "Nurture Connector"
+    hubspot: HubSpotConnection = HubSpotConnection()
+    salesforce: SalesforceConnection = SalesforceConnection()
+    objects: Objects = Objects()
+    store: Store = Store()
+    web: Web = Web()
+    engagement: Engagement = Engagement()
+    worker: Worker = Worker()
+    paths: Paths = Paths()
+    secrets_file: str | None = Field(None, description="A file of NAME=value lines read before the environment.")
+    logging: Logging = Logging()

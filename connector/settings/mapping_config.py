@@ -1,0 +1,95 @@
+"""mappings/contact.yaml: how a HubSpot contact and a Salesforce Lead/Contact map to one canonical contact."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from connector.settings.base import Model
+from connector.settings.conditions import Condition
+
+SyncRule = Literal[
+    "two_way",
+    "prefer_hubspot",
+    "prefer_salesforce",
+    "prefer_hubspot_unless_blank",
+    "prefer_salesforce_unless_blank",
+    "hubspot_to_salesforce",
+    "salesforce_to_hubspot",
+    "none",
+]
+Transform = Literal["lowercase", "uppercase", "trim", "title", "digits_only"]
+FieldType = Literal["string", "number", "integer", "boolean", "date", "datetime", "enum", "multiselect"]
+DeletionPolicy = Literal["propagate", "ignore", "mark"]
+
+
+class SalesforceFieldNames(Model):
+    """A canonical field that has a different name on Lead and on Contact."""
+
+    Lead: str | None = None
+    Contact: str | None = None
+
+
+class FieldMapping(Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Canonical name used by rules and conditions.")
+    hubspot: str | None = Field(None, description="HubSpot contact property name.")
+    salesforce: str | SalesforceFieldNames | None = Field(None, description="Salesforce field API name.")
+    sync: SyncRule = "two_way"
+    type: FieldType = "string"
+    transform: list[Transform] = Field(default_factory=list)
+    values: dict[str, str] | None = Field(
+        None, description="Picklist map, HubSpot value -> Salesforce value (used in reverse too)."
+    )
+    default: str | int | float | bool | None = Field(None, description="Used when creating a record and blank.")
+    max_length: int | None = Field(None, gt=0, description="Truncate to this; else the length from describe.")
+
+    def salesforce_name(self, sobject: str) -> str | None:
+        if isinstance(self.salesforce, SalesforceFieldNames):
+            return getattr(self.salesforce, sobject, None)
+        return self.salesforce
+
+    @model_validator(mode="after")
+    def _has_a_side(self) -> FieldMapping:
+        if self.hubspot is None and self.salesforce is None:
+            raise ValueError("a field needs a 'hubspot' property, a 'salesforce' field, or both")
+        return self
+
+
+class HubSpotSide(Model):
+    object: Literal["contacts"] = "contacts"
+    create: bool = Field(True, description="Create HubSpot contacts for Salesforce records that have none.")
+    create_when: Condition | None = None
+    deletions: DeletionPolicy = Field("mark", description="What a HubSpot deletion does in Salesforce.")
+
+
+class SalesforceSide(Model):
+    objects: list[Literal["Lead", "Contact"]] = Field(default_factory=lambda: ["Lead", "Contact"])
+    create_as: Literal["Lead", "Contact"] = "Lead"
+    create: bool = Field(True, description="Create Salesforce Leads for HubSpot contacts that have none.")
+    create_when: Condition | None = None
+    external_id_field: str = Field("HubSpot_Id__c", description="Holds the HubSpot id; makes creates upserts.")
+    required_defaults: dict[str, str] = Field(
+        default_factory=lambda: {"LastName": "[not provided]", "Company": "[not provided]"},
+        description="Values for required Lead fields that the contact leaves blank.",
+    )
+    deletions: DeletionPolicy = Field("mark", description="What a Salesforce deletion does in HubSpot.")
+    mark_field: str | None = Field(None, description="With deletions: mark, the HubSpot property to flag.")
+
+
+class Writeback(Model):
+    """Where the brain's results are written: canonical output -> CRM field names."""
+
+    hubspot: dict[str, str] = Field(default_factory=dict)
+    salesforce: dict[str, str] = Field(default_factory=dict)
+
+
+class MappingConfig(Model):
+    match: list[str] = Field(default_factory=lambda: ["email"], min_length=1)
+    hubspot: HubSpotSide = HubSpotSide()
+    salesforce: SalesforceSide = SalesforceSide()
+    fields: list[FieldMapping] = Field(min_length=1)
+    writeback: Writeback = Writeback()
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
