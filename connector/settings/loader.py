@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from connector.settings.alerts_config import AlertsConfig
-from connector.settings.app_config import AppConfig
+from connector.settings.app_config import AppConfig, Paths
 from connector.settings.conditions import (
     AllCondition,
     AnyCondition,
@@ -67,6 +67,27 @@ class Settings:
     def root(self) -> Path:
         return self.path.parent
 
+    def secret_values(self) -> list[str]:
+        """Every secret value this configuration can reach, so logs can redact them."""
+        values: list[str] = []
+        for name in _env_names(self.app):
+            values.extend(self.secrets.get_list(name))
+            values.append(self.secrets.get(name) or "")
+        return [v for v in values if v]
+
+
+def _env_names(node: BaseModel) -> Iterator[str]:
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if name.endswith("_env") and isinstance(value, str):
+            yield value
+        elif isinstance(value, BaseModel):
+            yield from _env_names(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    yield from _env_names(item)
+
 
 def load_settings(
     path: str | Path = "app.yaml", env: Mapping[str, str] | None = None, check_env: bool = True
@@ -79,13 +100,15 @@ def load_settings(
 
     app_doc = load_yaml(app_path, _display(app_path, display_root), env)
     app = _validate(app_doc, AppConfig, problems)
-    if app is None:
+    if app is None and app_doc.data is None:
         raise ConfigError(problems)
+    # Even when app.yaml has mistakes, check the rule files too, so the admin sees every problem at once.
+    paths = app.paths if app is not None else _paths_or_default(app_doc.data)
 
     docs: dict[str, YamlDocument] = {}
     models: dict[str, Any] = {}
     for key, model in RULE_FILES.items():
-        rel = getattr(app.paths, key)
+        rel = getattr(paths, key)
         file_path = app_path.parent / rel
         if not file_path.is_file():
             problems.append(app_doc.problem(("paths", key), f"file {rel!r} does not exist",
@@ -94,6 +117,9 @@ def load_settings(
         docs[key] = load_yaml(file_path, _display(file_path, display_root), env)
         models[key] = _validate(docs[key], model, problems)
 
+    problems.extend(_cross_checks(models, docs))
+    if app is None:
+        raise ConfigError(problems)
     secrets_file = None
     if app.secrets_file:
         secrets_file = app_path.parent / app.secrets_file
@@ -105,12 +131,17 @@ def load_settings(
     if check_env:
         problems.extend(_missing_secrets(app, app_doc, secrets))
 
-    if all(models.get(k) is not None for k in RULE_FILES):
-        problems.extend(_cross_checks(models, docs))
     if problems:
         raise ConfigError(problems)
     return Settings(app_path.resolve(), app, models["mappings"], models["scoring"], models["segments"],
                     models["lifecycle"], models["nurture"], models["alerts"], secrets)
+
+
+def _paths_or_default(data: Any) -> Paths:
+    try:
+        return Paths.model_validate(data.get("paths", {}) if isinstance(data, dict) else {})
+    except ValidationError:
+        return Paths()
 
 
 def _display(path: Path, root: Path) -> str:
@@ -154,7 +185,10 @@ def _missing_secrets(app: AppConfig, doc: YamlDocument, secrets: Secrets) -> Ite
 
 
 def _cross_checks(models: dict[str, Any], docs: dict[str, YamlDocument]) -> Iterator[Problem]:
-    mapping: MappingConfig = models["mappings"]
+    """Checks across files, run on whichever files validated on their own."""
+    mapping: MappingConfig | None = models.get("mappings")
+    if mapping is None:
+        return
     mdoc = docs["mappings"]
     first_seen: dict[str, int] = {}
     for i, field in enumerate(mapping.fields):
@@ -169,6 +203,8 @@ def _cross_checks(models: dict[str, Any], docs: dict[str, YamlDocument]) -> Iter
         if key not in first_seen:
             yield mdoc.problem(("match", i), f"match key {key!r} is not a mapped field", suggest(key, first_seen))
     for key, model in models.items():
+        if model is None:
+            continue
         for path, cond in _conditions(model, ()):
             if isinstance(cond, FieldCondition) and path[-1] != "where" and cond.field not in known:
                 yield docs[key].problem((*path, "field"), f"unknown field {cond.field!r}", suggest(cond.field, known))
@@ -176,13 +212,16 @@ def _cross_checks(models: dict[str, Any], docs: dict[str, YamlDocument]) -> Iter
 
 
 def _name_references(models: dict[str, Any], docs: dict[str, YamlDocument]) -> Iterator[Problem]:
-    segments: SegmentsConfig = models["segments"]
+    segments: SegmentsConfig | None = models.get("segments")
+    lifecycle: LifecycleConfig | None = models.get("lifecycle")
+    nurture: NurtureConfig | None = models.get("nurture")
+    if segments is None or lifecycle is None or nurture is None:
+        return
     personas = [p.name for p in segments.personas]
-    stages = [s.name for s in models["lifecycle"].journey]
+    stages = [s.name for s in lifecycle.journey]
     if segments.default_persona and segments.default_persona not in personas:
         yield docs["segments"].problem(("default_persona",), f"unknown persona {segments.default_persona!r}",
                                        suggest(segments.default_persona, personas))
-    nurture: NurtureConfig = models["nurture"]
     for i, track in enumerate(nurture.tracks):
         for j, name in enumerate(track.for_.personas or []):
             if name not in personas:

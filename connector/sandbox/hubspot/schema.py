@@ -41,6 +41,7 @@ CONTACT_PROPERTIES: tuple[_Spec, ...] = (
     ("company", "Company Name", "string", "text", "contactinformation", (), False),
     ("jobtitle", "Job Title", "string", "text", "contactinformation", (), False),
     ("phone", "Phone Number", "string", "phonenumber", "contactinformation", (), False),
+    ("hs_additional_emails", "Additional email addresses", "string", "text", "contactinformation", (), True),
     ("mobilephone", "Mobile Phone Number", "string", "phonenumber", "contactinformation", (), False),
     ("website", "Website URL", "string", "text", "contactinformation", (), False),
     ("industry", "Industry", "enumeration", "select", "contactinformation", INDUSTRIES, False),

@@ -58,12 +58,17 @@ class Store:
         for change in txn.changes:
             self.on_change(*change)
 
-    def rollback(self, txn: Txn) -> None:
+    def rollback(self, txn: Txn, to: tuple[int, int] = (0, 0)) -> None:
+        """Undo back to a savepoint (``savepoint(txn)``), or everything."""
         with self.state.lock:
-            for sobject, record_id, before in reversed(txn.undo):
+            while len(txn.undo) > to[0]:
+                sobject, record_id, before = txn.undo.pop()
                 self._put(sobject, record_id, before, None)
-            txn.undo.clear()
-            txn.changes.clear()
+            del txn.changes[to[1]:]
+
+    @staticmethod
+    def savepoint(txn: Txn) -> tuple[int, int]:
+        return len(txn.undo), len(txn.changes)
 
     def _put(self, sobject: str, record_id: str, record: Record | None, txn: Txn | None) -> None:
         table = self.state.table(sobject)
@@ -277,7 +282,8 @@ class Store:
                                                   f"/sobjects/{entity}/{i}"}, "Id": i},
                     } for i in ids],
                 })
-        rule = "Standard_Rule_for_Leads_with_Duplicate_Contacts" if sobject == "Lead" else "Standard_Contact_Duplicate_Rule"
+        rule = ("Standard_Rule_for_Leads_with_Duplicate_Contacts" if sobject == "Lead"
+                else "Standard_Contact_Duplicate_Rule")
         message = "Use one of these records?"
         return RecordError("DUPLICATES_DETECTED", message, [], {"duplicateResult": {
             "allowSave": True, "duplicateRule": rule, "duplicateRuleEntityType": sobject,

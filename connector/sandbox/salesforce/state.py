@@ -56,7 +56,7 @@ class SalesforceState:
     api_usage: int = 0
     # token -> what it was issued for; expiring sessions simply clears this map
     sessions: dict[str, str] = field(default_factory=dict)
-    cursors: OrderedDict[str, tuple[str, list[Record]]] = field(default_factory=OrderedDict)
+    cursors: OrderedDict[str, tuple[int, list[dict[str, Any]]]] = field(default_factory=OrderedDict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def new_id(self, sobject: str) -> str:
@@ -82,9 +82,10 @@ class SalesforceState:
                 return sobject, table[sf_id]
         return None
 
-    def add_cursor(self, locator: str, sobject: str, rows: list[Record]) -> None:
+    def add_cursor(self, locator: str, batch_size: int, rows: list[dict[str, Any]]) -> None:
+        """Keep a query's rendered rows for its nextRecordsUrl pages (oldest cursors are dropped)."""
         with self.lock:
-            self.cursors[locator] = (sobject, rows)
+            self.cursors[locator] = (batch_size, rows)
             while len(self.cursors) > MAX_CURSORS:
                 self.cursors.popitem(last=False)
 
