@@ -42,7 +42,9 @@ PLACES = (
     ("India", "Bangalore", "+91 80"), ("Australia", "Sydney", "+61 2"), ("Brazil", "São Paulo", "+55 11"),
     ("Netherlands", "Amsterdam", "+31 20"), ("Japan", "Tokyo", "+81 3"),
 )
-LEAD_SOURCES = ("Web", "Webinar", "Trade Show", "Referral", "Paid Search", "Organic Search", "Partner", "Purchased List")
+LEAD_SOURCES = (
+    "Web", "Webinar", "Trade Show", "Referral", "Paid Search", "Organic Search", "Partner", "Purchased List",
+)
 FREE_MAIL = ("gmail.com", "yahoo.com", "outlook.com")
 INVALID_EMAILS = ("n/a", "", "none", "{first}.{last}@", "{first}@@{domain}", "{first}.{last}@{company}")
 EMPLOYEE_SIZES = (3, 8, 15, 40, 75, 120, 250, 600, 1200, 5000, 20000)

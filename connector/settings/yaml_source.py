@@ -60,6 +60,11 @@ def parse_yaml(text: str, name: str, env: Mapping[str, str]) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or str(exc)
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            # The parser notices late; name where the unclosed construct began, which is usually the mistake.
+            construct = exc.context.removeprefix("while parsing ").removeprefix("while scanning ").removeprefix("a ")
+            what += (f" (in the {construct} that starts at line {exc.context_mark.line + 1},"
+                     f" column {exc.context_mark.column + 1})")
         doc.problems.append(Problem(name, line, column, f"YAML syntax error: {what}", _syntax_hint(what)))
         return doc
     except yaml.YAMLError as exc:

@@ -19,7 +19,8 @@ def merge(portal: Portal, primary_id: str, merged_id: str, source: Source) -> Re
         primary = portal.find("contacts", primary_id)
         merged = portal.find("contacts", merged_id)
         if primary is None or merged is None:
-            raise not_found(f"Object not found. objectId are usually numeric. {primary_id if primary is None else merged_id}")
+            missing = primary_id if primary is None else merged_id
+            raise not_found(f"Object not found. objectId are usually numeric. {missing}")
         if primary.id == merged.id:
             raise ApiError(400, "VALIDATION_ERROR", "Cannot merge a contact into itself")
         # Blanks on the primary are filled from the merged record; lifecycle keeps the furthest stage.

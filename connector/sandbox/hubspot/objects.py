@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from connector.sandbox.hubspot.app import ctx, flag, json_body, multi_arg
-from connector.sandbox.hubspot.errors import ApiError, not_found, standard_error, validation_message, problem_details
+from connector.sandbox.hubspot.errors import ApiError, not_found, problem_details, standard_error, validation_message
 from connector.sandbox.hubspot.records import SINGULAR, Portal, Source
 from connector.sandbox.hubspot.state import ASSOCIATION_TYPE_IDS, Record, iso, now_ms
 

@@ -99,7 +99,8 @@ def _matches(record: Record, groups: list[dict[str, Any]], schema: dict[str, Any
 def _test(record: Record, flt: dict[str, Any], schema: dict[str, Any]) -> bool:
     name, op = flt.get("propertyName", ""), str(flt.get("operator", "EQ")).upper()
     if name not in schema and name != "id":
-        raise ApiError(400, "VALIDATION_ERROR", f"There was a problem with the request: property {name!r} does not exist")
+        raise ApiError(400, "VALIDATION_ERROR",
+                       f"There was a problem with the request: property {name!r} does not exist")
     actual = _value(record, name)
     if op == "HAS_PROPERTY":
         return actual != ""

@@ -213,8 +213,9 @@ class Store:
         else:
             matches = self.ids_by(sobject, f.name, value)
         if len(matches) > 1:
-            raise RecordFailed([RecordError("MULTIPLE_RECORDS", "More than one record found for external id "
-                                            f"field {f.name}: {', '.join(matches)}")], 300)
+            raise RecordFailed([RecordError(
+                "DUPLICATE_EXTERNAL_ID", f"{f.name}: more than one record found for external id field: "
+                f"[{', '.join(matches)}]", [f.name], {"ids": matches})], 300)
         body = {k: v for k, v in body.items() if k.lower() != f.name.lower()}
         if matches:
             self.update(sobject, matches[0], body, txn, allow_duplicates=allow_duplicates)

@@ -1,0 +1,53 @@
+"""The `nurture` command. Exit codes scripts can rely on:
+
+0 success · 1 operational failure (a CRM or the store unreachable) · 2 usage error ·
+3 configuration invalid · 4 command not built yet
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from connector import __version__
+from connector.commands import register
+from connector.commands.common import EXIT_CONFIG, EXIT_FAILURE
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="nurture")
+@click.option("--config", "config_path", default="app.yaml", show_default=True, envvar="NURTURE_CONFIG",
+              type=click.Path(dir_okay=False), help="The installation manifest (env: NURTURE_CONFIG).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str) -> None:
+    """Nurture Connector: HubSpot <-> Salesforce sync with a lead-nurture brain."""
+    ctx.obj = {"config_path": config_path}
+
+
+register(cli)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: a one-line reason, never a traceback
+        from connector.logs import redactor
+
+        click.echo(f"error: {redactor().redact(f'{type(exc).__name__}: {exc}')}", err=True)
+        sys.exit(EXIT_FAILURE)
+
+
+__all__ = ["EXIT_CONFIG", "cli", "main"]

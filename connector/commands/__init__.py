@@ -1,0 +1,15 @@
+"""The `nurture` subcommands, one module per concern."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(group: click.Group) -> None:
+    from connector.commands.config_cmds import schema, validate
+    from connector.commands.db_cmds import db
+    from connector.commands.pending_cmds import COMMANDS
+    from connector.commands.run_cmds import demo, sandbox, serve
+
+    for command in (validate, schema, db, serve, sandbox, demo, *COMMANDS):
+        group.add_command(command)

@@ -1,0 +1,39 @@
+"""`nurture validate` and `nurture schema`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from connector.commands.common import settings_from
+
+
+@click.command()
+@click.option("--skip-env", is_flag=True, help="Do not require the secrets' environment variables (CI on the repo).")
+@click.pass_context
+def validate(ctx: click.Context, skip_env: bool) -> None:
+    """Check app.yaml and every file it names; print each problem as file:line:column."""
+    settings = settings_from(ctx, check_env=not skip_env)
+    m = settings.mapping
+    click.echo(f"configuration OK: {settings.path.name} ({settings.app.name})")
+    click.echo(f"  HubSpot {'on' if settings.app.hubspot.enabled else 'off'}, Salesforce "
+               f"{'on' if settings.app.salesforce.enabled else 'off'} ({', '.join(m.salesforce.objects)}), "
+               f"store {settings.app.store.url.split(':', 1)[0]}")
+    click.echo(f"  {len(m.fields)} mapped fields, match on {', '.join(m.match)}")
+    click.echo(f"  scoring: {len(settings.scoring.fit.rules)} fit rules, "
+               f"{sum(len(g.rules) for g in settings.scoring.engagement.groups)} engagement rules")
+    click.echo(f"  {len(settings.segments.personas)} personas, {len(settings.segments.segments)} segments, "
+               f"{len(settings.lifecycle.journey)} journey stages")
+    click.echo(f"  {len(settings.nurture.tracks)} nurture tracks, {len(settings.alerts.alerts)} sales alerts")
+
+
+@click.command()
+@click.option("--out", "out_dir", default="schemas", show_default=True, type=click.Path(file_okay=False),
+              help="Folder to write <file>.schema.json into.")
+def schema(out_dir: str) -> None:
+    """Write JSON Schemas of every config file, for editors and CI."""
+    from connector.settings.json_schema import write_schemas
+
+    for path in write_schemas(Path(out_dir)):
+        click.echo(f"wrote {path}")

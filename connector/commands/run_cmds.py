@@ -1,0 +1,84 @@
+"""Long-running commands: `nurture serve`, `nurture sandbox`, `nurture demo`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from connector.commands.common import fail, open_store, settings_from
+
+
+@click.command()
+@click.option("--host", default=None, help="Default: web.host in app.yaml.")
+@click.option("--port", type=int, default=None, help="Default: web.port in app.yaml (8000).")
+@click.option("--workers", type=int, default=None, help="Gunicorn worker processes (default: web.workers).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the webhook receivers, health checks and dashboard with gunicorn."""
+    from webhooks.server import serve as run_server
+
+    settings = settings_from(ctx)
+    open_store(settings, migrate=True)
+    web = settings.app.web
+    run_server(str(settings.path), host or web.host, port or web.port, workers or web.workers)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--hubspot-port", default=8101, show_default=True, type=int)
+@click.option("--salesforce-port", default=8102, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=int, help="Make N plausible leads, split between the CRMs.")
+@click.option("--connector-url", default=None, help="Deliver webhooks to BASE/webhooks/{hubspot,salesforce}.")
+@click.option("--faults", default=None, help="e.g. error_rate=0.05,latency_ms=100,storm_429=20,outage_s=30")
+@click.option("--state-dir", default=None, type=click.Path(file_okay=False), help="Keep state (and TLS) here.")
+def sandbox(host: str, hubspot_port: int, salesforce_port: int, seed: int, connector_url: str | None,
+            faults: str | None, state_dir: str | None) -> None:
+    """Run local HubSpot and Salesforce emulators; print the NAME=value lines that configure app.yaml."""
+    from connector.sandbox.launcher import start_sandboxes
+    from connector.sandbox.runtime import FaultSpecError
+
+    try:
+        boxes = start_sandboxes(host, hubspot_port, salesforce_port, seed, connector_url, faults,
+                                Path(state_dir) if state_dir else None)
+    except FaultSpecError as exc:
+        fail(f"--faults: {exc}", 2)
+    except OSError as exc:
+        fail(f"cannot start the sandbox: {exc} — is another one running on ports {hubspot_port}/{salesforce_port}?")
+    for name, value in boxes.env().items():
+        click.echo(f"{name}={value}")
+    click.echo(f"# HubSpot emulator at {boxes.hubspot.url}, Salesforce emulator at {boxes.salesforce.instance_url}",
+               err=True)
+    click.echo("# eval these lines in your shell to point app.yaml at the sandbox; Ctrl-C stops it", err=True)
+    _wait_for_signal()
+    boxes.stop()
+    click.echo("sandbox stopped", err=True)
+
+
+@click.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def demo(ctx: click.Context, port: int) -> None:
+    """The sandbox CRMs (seeded) plus the connector serving on them, with a local SQLite store."""
+    from connector.sandbox.launcher import start_sandboxes
+
+    boxes = start_sandboxes(seed=200, connector_url=f"http://127.0.0.1:{port}", hubspot_port=0, salesforce_port=0)
+    os.environ.update(boxes.env())
+    os.environ.setdefault("NURTURE_ENGAGEMENT_SECRET", "demo-engagement-secret")
+    os.environ.setdefault("NURTURE_STORE_URL", "sqlite:///demo.db")
+    click.echo(f"demo: HubSpot emulator {boxes.hubspot.url}, Salesforce emulator {boxes.salesforce.instance_url}")
+    click.echo(f"demo: connector on http://127.0.0.1:{port} (GET /healthz); Ctrl-C stops everything")
+    try:
+        ctx.invoke(serve, host="127.0.0.1", port=port, workers=None)
+    finally:
+        boxes.stop()
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()

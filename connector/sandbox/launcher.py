@@ -1,0 +1,96 @@
+"""Start both CRM emulators together and describe them as the environment app.yaml reads."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from connector.sandbox.fake_people import generate_people
+from connector.sandbox.hubspot import HubSpotSandbox
+from connector.sandbox.runtime import Faults
+from connector.sandbox.salesforce import SalesforceSandbox
+
+SALESFORCE_ORG_ID = "00D5e000000SbXaEAK"
+
+
+@dataclass
+class Sandboxes:
+    hubspot: HubSpotSandbox
+    salesforce: SalesforceSandbox
+    sf_client_id: str
+    sf_client_secret: str
+    sf_username: str
+    sf_password: str
+
+    def env(self) -> dict[str, str]:
+        """The variables that make the shipped app.yaml talk to these emulators."""
+        return {
+            "HUBSPOT_BASE_URL": self.hubspot.url,
+            "HUBSPOT_ACCESS_TOKEN": self.hubspot.access_token,
+            "HUBSPOT_CLIENT_SECRET": self.hubspot.client_secret,
+            "HUBSPOT_PORTAL_ID": str(self.hubspot.portal_id),
+            "SALESFORCE_INSTANCE_URL": self.salesforce.instance_url,
+            "SALESFORCE_TOKEN_URL": self.salesforce.token_url,
+            "SALESFORCE_CA_BUNDLE": str(self.salesforce.ca_bundle),
+            "SALESFORCE_ORG_ID": self.salesforce.org_id,
+            "SALESFORCE_ACCESS_TOKEN": self.salesforce.access_token,
+            "SALESFORCE_CLIENT_ID": self.sf_client_id,
+            "SALESFORCE_CLIENT_SECRET": self.sf_client_secret,
+            "SALESFORCE_USERNAME": self.sf_username,
+            "SALESFORCE_PASSWORD": self.sf_password,
+        }
+
+    def stop(self) -> None:
+        self.hubspot.stop()
+        self.salesforce.stop()
+
+
+def start_sandboxes(
+    host: str = "127.0.0.1",
+    hubspot_port: int = 8101,
+    salesforce_port: int = 8102,
+    seed: int = 0,
+    connector_url: str | None = None,
+    faults: str | None = None,
+    state_dir: Path | None = None,
+    retry_base_s: float = 1.0,
+) -> Sandboxes:
+    base = connector_url.rstrip("/") if connector_url else None
+    token = secrets.token_urlsafe
+    hubspot = HubSpotSandbox(
+        host=host,
+        port=hubspot_port,
+        access_token=f"pat-sandbox-{token(18)}",
+        client_secret=token(24),
+        webhook_url=f"{base}/webhooks/hubspot" if base else None,
+        faults=Faults.parse(faults),
+        retry_base_s=retry_base_s,
+        state_file=state_dir / "hubspot.json" if state_dir else None,
+    )
+    sf_auth = {"client_id": f"3MVG9sandbox{token(12)}", "client_secret": token(24),
+               "username": "admin@sandbox.example", "password": token(12)}
+    salesforce = SalesforceSandbox(
+        host=host,
+        port=salesforce_port,
+        org_id=SALESFORCE_ORG_ID,
+        access_token=f"00D5e000000SbXa!{token(32)}",
+        outbound_url=f"{base}/webhooks/salesforce" if base else None,
+        faults=Faults.parse(faults),
+        cert_dir=state_dir / "tls" if state_dir else None,
+        retry_base_s=retry_base_s,
+        state_file=state_dir / "salesforce.json" if state_dir else None,
+        **sf_auth,
+    )
+    hubspot.start()
+    try:
+        salesforce.start()
+    except BaseException:
+        hubspot.stop()
+        raise
+    if seed:
+        people = generate_people(seed, seed=1)
+        hubspot.seed(people[: seed // 2])
+        salesforce.seed(people[seed // 2 :])
+    return Sandboxes(hubspot, salesforce, sf_auth["client_id"], sf_auth["client_secret"],
+                     sf_auth["username"], sf_auth["password"])

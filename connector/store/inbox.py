@@ -1,0 +1,238 @@
+"""The durable, idempotent inbox: what a webhook request writes, in one transaction, before it answers.
+
+Every statement here is a batch (one executemany or one multi-row statement per table), never a
+statement per event: a 100-event HubSpot request costs a handful of statements, which is where the
+ingest throughput comes from. Redelivery is a no-op by the unique keys (inbox: source + source event
+id; engagement: event_key); a dirty mark is level-triggered, so marking it again only bumps `version`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+from connector.store.models import contacts, counters, dirty, engagement, inbox
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEvent:
+    """One accepted webhook event, normalized across sources."""
+
+    source: str  # hubspot | salesforce | engagement | poll
+    source_event_id: str  # unique within the source; the dedupe key
+    object_type: str  # contact | Lead | Contact | Task | ...
+    object_id: str
+    kind: str  # created | updated | deleted | privacy_deleted | merged | restored | association_changed | ...
+    occurred_at: datetime | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DirtyMark:
+    """"This record may have changed": the worker reads it fresh from its CRM."""
+
+    system: str  # hubspot | salesforce
+    object_id: str
+    object_type: str
+    urgent: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementFact:
+    """One engagement fact for the ledger that scoring reads; stored once per event_key."""
+
+    event_key: str
+    source: str
+    event_type: str
+    occurred_at: datetime
+    email: str | None = None
+    hubspot_id: str | None = None
+    salesforce_id: str | None = None
+    content_id: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+def _insert(conn: Connection, table: Any) -> Insert:
+    """The dialect's own INSERT, which has ON CONFLICT on both SQLite and PostgreSQL."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"the inbox supports SQLite and PostgreSQL, not {dialect}")
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def _statement(conn: Connection, name: str) -> Any:
+    """Build each statement once per dialect: constructing ON CONFLICT clauses costs more than running them."""
+    key = (conn.dialect.name, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = _BUILDERS[name](_insert(conn, _TABLES[name]))
+    return stmt
+
+
+def record(
+    conn: Connection,
+    events: list[InboxEvent],
+    marks: list[DirtyMark],
+    *,
+    facts: Iterable[EngagementFact] = (),
+    counts: Mapping[str, float] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Store events, dirty marks, engagement facts and counters in the caller's transaction.
+
+    Returns how many events were new (the rest were redeliveries). The caller owns the transaction
+    (`with engine.begin() as conn:`), so everything here commits or none of it does.
+    """
+    now = now or datetime.now(UTC)
+    new = _insert_events(conn, events, now)
+    _upsert_marks(conn, marks, now)
+    _insert_facts(conn, list(facts))
+    all_counts = dict(counts or {})
+    if events and new < len(events):
+        key = f"webhooks.{events[0].source}.duplicates"
+        all_counts[key] = all_counts.get(key, 0) + len(events) - new
+    increment(conn, all_counts, now)
+    return new
+
+
+def _inbox_stmt(stmt: Insert) -> Any:
+    # A batch may repeat an id (HubSpot resends inside one request too); the conflict clause absorbs it.
+    stmt = stmt.on_conflict_do_nothing(index_elements=["source", "source_event_id"])
+    # SQLite's executemany reports the rows it changed and is the fastest path there; psycopg reports
+    # no rowcount for a batch, so PostgreSQL counts the new rows by RETURNING.
+    return stmt if isinstance(stmt, sqlite.Insert) else stmt.returning(inbox.c.id)
+
+
+def _dirty_stmt(stmt: Insert) -> Any:
+    return stmt.on_conflict_do_update(
+        index_elements=["system", "object_id"],
+        set_={
+            # A new version tells a worker holding the old one not to clear the mark when it finishes.
+            "version": dirty.c.version + 1,
+            "object_type": stmt.excluded.object_type,
+            "marked_at": stmt.excluded.marked_at,
+            # Fresh evidence is worth a prompt retry even if earlier attempts backed off.
+            "due_at": stmt.excluded.due_at,
+            "attempts": 0,
+            "urgent": or_(dirty.c.urgent, stmt.excluded.urgent),
+        },
+    )
+
+
+def _engagement_stmt(stmt: Insert) -> Any:
+    return stmt.on_conflict_do_nothing(index_elements=["event_key"])
+
+
+def _counters_stmt(stmt: Insert) -> Any:
+    return stmt.on_conflict_do_update(
+        index_elements=["name"],
+        set_={"value": counters.c.value + stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+_TABLES = {"inbox": inbox, "dirty": dirty, "engagement": engagement, "counters": counters}
+_BUILDERS = {"inbox": _inbox_stmt, "dirty": _dirty_stmt, "engagement": _engagement_stmt, "counters": _counters_stmt}
+
+
+def _insert_events(conn: Connection, events: list[InboxEvent], now: datetime) -> int:
+    if not events:
+        return 0
+    rows = [
+        {"source": e.source, "source_event_id": e.source_event_id, "object_type": e.object_type,
+         "object_id": e.object_id, "kind": e.kind, "occurred_at": e.occurred_at, "received_at": now,
+         "payload": e.payload}
+        for e in events
+    ]
+    result = conn.execute(_statement(conn, "inbox"), rows)
+    return result.rowcount if conn.dialect.name == "sqlite" else len(result.all())
+
+
+def _upsert_marks(conn: Connection, marks: list[DirtyMark], now: datetime) -> None:
+    if not marks:
+        return
+    # PostgreSQL refuses to update one row twice in a statement, and a second mark adds nothing.
+    unique = {(m.system, m.object_id): m for m in marks}
+    rows = [
+        {"system": m.system, "object_id": m.object_id, "object_type": m.object_type, "version": 1,
+         "marked_at": now, "due_at": now, "attempts": 0, "urgent": m.urgent}
+        for m in unique.values()
+    ]
+    conn.execute(_statement(conn, "dirty"), rows)
+
+
+def _insert_facts(conn: Connection, facts: list[EngagementFact]) -> None:
+    if not facts:
+        return
+    rows = [
+        {"event_key": f.event_key, "source": f.source, "event_type": f.event_type, "occurred_at": f.occurred_at,
+         "email": f.email, "hubspot_id": f.hubspot_id, "salesforce_id": f.salesforce_id, "contact_id": None,
+         "content_id": f.content_id, "properties": f.properties}
+        for f in facts
+    ]
+    conn.execute(_statement(conn, "engagement"), rows)
+
+
+def increment(conn: Connection, counts: Mapping[str, float], now: datetime | None = None) -> None:
+    """Add to shared counters (rejections by reason, ignored event types, duplicates)."""
+    counts = {name: value for name, value in counts.items() if value}
+    if not counts:
+        return
+    now = now or datetime.now(UTC)
+    conn.execute(_statement(conn, "counters"),
+                 [{"name": name[:128], "value": value, "updated_at": now} for name, value in sorted(counts.items())])
+
+
+def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str | None = None) -> int:
+    """Forget what the store holds about one person (HubSpot privacy deletion / GDPR erasure).
+
+    Removes the contacts row and every engagement fact, and blanks the payloads of the inbox events
+    about their records. The inbox rows themselves stay, payload-free, so a late redelivery of an old
+    event stays a duplicate instead of bringing the data back. Returns the number of rows touched.
+    """
+    if not hubspot_id and not email:
+        return 0
+    who = []
+    if hubspot_id:
+        who.append(contacts.c.hubspot_id == hubspot_id)
+    if email:
+        who.append(contacts.c.email == email.strip().lower())
+    rows = conn.execute(select(contacts.c.id, contacts.c.email, contacts.c.hubspot_id, contacts.c.salesforce_id)
+                        .where(or_(*who))).all()
+    emails = {e for e in [email and email.strip().lower(), *(r.email for r in rows)] if e}
+    hubspot_ids = {h for h in [hubspot_id, *(r.hubspot_id for r in rows)] if h}
+    salesforce_ids = {r.salesforce_id for r in rows if r.salesforce_id}
+    contact_ids = {r.id for r in rows}
+
+    touched = 0
+    conditions = []
+    if emails:
+        conditions.append(engagement.c.email.in_(emails))
+    if hubspot_ids:
+        conditions.append(engagement.c.hubspot_id.in_(hubspot_ids))
+    if salesforce_ids:
+        conditions.append(engagement.c.salesforce_id.in_(salesforce_ids))
+    if contact_ids:
+        conditions.append(engagement.c.contact_id.in_(contact_ids))
+    touched += conn.execute(delete(engagement).where(or_(*conditions))).rowcount or 0
+
+    objects = [(inbox.c.source == "hubspot") & inbox.c.object_id.in_(hubspot_ids)] if hubspot_ids else []
+    if salesforce_ids:
+        objects.append((inbox.c.source == "salesforce") & inbox.c.object_id.in_(salesforce_ids))
+    if objects:
+        touched += conn.execute(
+            update(inbox).where(or_(*objects)).values(payload=literal({"erased": True}, inbox.c.payload.type))
+        ).rowcount or 0
+    if contact_ids:
+        touched += conn.execute(delete(contacts).where(contacts.c.id.in_(contact_ids))).rowcount or 0
+    return touched
