@@ -8,7 +8,7 @@ never look like a change.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
 
 from connector.core.conditions import as_datetime
