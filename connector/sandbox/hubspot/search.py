@@ -14,7 +14,8 @@ from connector.sandbox.hubspot.state import Record
 from connector.sandbox.hubspot.validation import parse_datetime_ms
 
 bp = Blueprint("search", __name__)
-MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 6, 18
+# Raised in Aug 2024 (developer changelog "Expanded Filtering Capabilities ... in HubSpot's Search API").
+MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 10, 25
 MAX_LIMIT, MAX_RESULTS = 200, 10_000
 QUERY_PROPERTIES = {"contacts": ("email", "firstname", "lastname", "phone", "company"),
                     "tasks": ("hs_task_subject", "hs_task_body")}
