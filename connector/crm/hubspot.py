@@ -27,6 +27,7 @@ from hubspot.crm.contacts import (
 
 from connector.core.conditions import as_datetime
 from connector.core.pair import HubSpotRecord
+from connector.crm.batching import chunks
 from connector.crm.budget import Budget
 from connector.crm.errors import CrmError, FatalError, RecordError, RetryableError, SessionExpired
 from connector.crm.retry import call_with_retry
@@ -59,7 +60,7 @@ class HubSpotClient:
              ) -> dict[str, HubSpotRecord]:
         """Contacts by id (or by a unique property such as email); missing ones are simply absent."""
         found: dict[str, HubSpotRecord] = {}
-        for chunk in _chunks(sorted(set(ids)), BATCH):
+        for chunk in chunks(sorted(set(ids)), BATCH):
             body = BatchReadInputSimplePublicObjectId(
                 properties=properties, inputs=[SimplePublicObjectId(id=i) for i in chunk], id_property=id_property)
             result = self._call("POST /crm/v3/objects/contacts/batch/read",
@@ -125,7 +126,7 @@ class HubSpotClient:
         """Send in batches of 100. HubSpot refuses a whole batch for one bad input (400), so a refused
         batch is split in halves until the bad inputs stand alone: one bad record never blocks the rest."""
         outcome = BatchOutcome()
-        pending = list(_chunks(keys, BATCH))
+        pending = list(chunks(keys, BATCH))
         while pending:
             chunk = pending.pop()
             try:
@@ -228,8 +229,3 @@ def _batch_errors(result: Any, chunk: list[str]) -> list[RecordError]:
         key = next((k for k in keys if k in chunk), keys[0] if keys else "?")
         errors.append(RecordError(key, err.category or "ERROR", err.message or "refused"))
     return errors
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -1,0 +1,277 @@
+"""Salesforce over simple-salesforce: sign-in, batch reads by id and email, sObject collections, polling.
+
+simple-salesforce's own login helpers post to https://{domain}.salesforce.com, which a sandbox or a
+My Domain login host behind a proxy cannot be; so sign-in is one OAuth token request to the
+configured token URL, and everything after it goes through the SDK with the session it returned.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
+
+from connector.core.conditions import as_datetime
+from connector.core.pair import SalesforceRecord
+from connector.crm.batching import chunks
+from connector.crm.budget import Budget
+from connector.crm.errors import CrmError, FatalError, RecordError, RetryableError, SessionExpired
+from connector.crm.retry import call_with_retry
+
+T = TypeVar("T")
+COLLECTION = 200  # sObject Collections' limit of records per call
+RETRIEVE = 2000  # ids per collections retrieve
+IN_CLAUSE = 200  # values per SOQL IN (...), well under the query length limit
+SYSTEM_FIELDS = ("Id", "IsDeleted", "SystemModstamp", "LastModifiedDate")
+LEAD_FIELDS = ("IsConverted", "ConvertedContactId", "OwnerId")
+
+
+@dataclass
+class Credentials:
+    flow: str
+    token_url: str
+    client_id: str | None = None
+    client_secret: str | None = None
+    username: str | None = None
+    password: str | None = None
+    refresh_token: str | None = None
+    access_token: str | None = None
+
+
+@dataclass
+class SaveOutcome:
+    done: dict[str, str] = field(default_factory=dict)  # key (record id or external id) -> record id
+    errors: list[RecordError] = field(default_factory=list)
+
+
+class SalesforceClient:
+    def __init__(self, instance_url: str, credentials: Credentials, api_version: str = "59.0",
+                 ca_bundle: str | None = None, budget: Budget | None = None, timeout_s: float = 30) -> None:
+        self._instance_url = instance_url.rstrip("/")
+        self._credentials = credentials
+        self._version = api_version
+        self._session = requests.Session()
+        if ca_bundle:
+            self._session.verify = ca_bundle
+        self._budget = budget
+        self._timeout = timeout_s
+        self._lock = threading.Lock()
+        self._sf: Salesforce | None = None
+        self._describe: dict[str, dict[str, Any]] = {}
+
+    # -- session -------------------------------------------------------------------------------
+
+    @property
+    def sdk(self) -> Salesforce:
+        with self._lock:
+            if self._sf is None:
+                start = self._credentials.access_token if self._credentials.flow == "session" else None
+                self._sf = self._sign_in(start)
+            return self._sf
+
+    def _sign_in(self, session_id: str | None = None) -> Salesforce:
+        if session_id is None:
+            session_id, instance = self._token_request()
+            self._instance_url = instance or self._instance_url
+        return Salesforce(instance_url=self._instance_url, session_id=session_id, session=self._session,
+                          version=self._version)
+
+    def _token_request(self) -> tuple[str, str | None]:
+        c = self._credentials
+        form: dict[str, str | None] = {"client_id": c.client_id, "client_secret": c.client_secret}
+        if c.flow == "password":
+            form |= {"grant_type": "password", "username": c.username, "password": c.password}
+        elif c.flow == "refresh_token":
+            form |= {"grant_type": "refresh_token", "refresh_token": c.refresh_token}
+        elif c.flow == "client_credentials":
+            form |= {"grant_type": "client_credentials"}
+        else:
+            raise FatalError("salesforce", "the session expired and flow 'session' cannot sign in again; configure "
+                                           "salesforce.auth.flow password, client_credentials or refresh_token")
+        try:
+            response = self._session.post(c.token_url, data=form, timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise RetryableError("salesforce", f"sign-in failed: {type(exc).__name__}") from None
+        if response.status_code >= 500:
+            raise RetryableError("salesforce", f"sign-in failed: HTTP {response.status_code}", response.status_code)
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        if response.status_code != 200 or "access_token" not in body:
+            reason = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
+            raise FatalError("salesforce", f"sign-in refused: {reason}", response.status_code, body.get("error"))
+        return body["access_token"], body.get("instance_url")
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        if sobject not in self._describe:
+            self._describe[sobject] = self._call(f"GET /sobjects/{sobject}/describe",
+                                                 lambda sf: getattr(sf, sobject).describe())
+        return self._describe[sobject]
+
+    def lengths(self, sobject: str) -> dict[str, int]:
+        """Text field lengths from describe, for truncation before write (STRING_TOO_LONG never happens)."""
+        return {f["name"]: f["length"] for f in self.describe(sobject)["fields"]
+                if f.get("type") in ("string", "textarea", "phone", "url", "email") and f.get("length")}
+
+    def read(self, sobject: str, ids: Iterable[str], fields: list[str]) -> dict[str, SalesforceRecord]:
+        wanted = _fields(sobject, fields)
+        found: dict[str, SalesforceRecord] = {}
+        for chunk in chunks(sorted(set(ids)), RETRIEVE):
+            body = {"ids": chunk, "fields": wanted}
+            rows = self._call("POST /composite/sobjects/{type}",
+                              lambda sf, b=body: sf.restful(f"composite/sobjects/{sobject}", method="POST", json=b))
+            for row in rows or []:
+                if row:  # a deleted or unknown id comes back as null
+                    found[row["Id"]] = _record(sobject, row)
+        return found
+
+    def find_by(self, sobject: str, field_name: str, values: Iterable[str], fields: list[str]
+                ) -> dict[str, list[SalesforceRecord]]:
+        """Records whose field equals one of values (case-insensitive, as SOQL compares), grouped by value."""
+        wanted = _fields(sobject, fields)
+        result: dict[str, list[SalesforceRecord]] = {}
+        extra = " AND IsConverted = false" if sobject == "Lead" else ""
+        for chunk in chunks(sorted({v for v in values if v}), IN_CLAUSE):
+            soql = (f"SELECT {', '.join(wanted)} FROM {sobject} WHERE {field_name} IN "
+                    f"({', '.join(_quote(v) for v in chunk)}){extra} ORDER BY CreatedDate")
+            for row in self._query_all(soql):
+                key = str(row.get(field_name) or "").lower()
+                result.setdefault(key, []).append(_record(sobject, row))
+        return result
+
+    def modified_since(self, sobject: str, since: datetime, fields: list[str], include_deleted: bool = True
+                       ) -> Iterator[SalesforceRecord]:
+        wanted = _fields(sobject, fields)
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        soql = f"SELECT {', '.join(wanted)} FROM {sobject} WHERE SystemModstamp > {stamp} ORDER BY SystemModstamp"
+        for row in self._query_all(soql, include_deleted):
+            yield _record(sobject, row)
+
+    def _query_all(self, soql: str, include_deleted: bool = False) -> Iterator[dict[str, Any]]:
+        page = self._call("GET /query", lambda sf: sf.query(soql, include_deleted=include_deleted))
+        while True:
+            yield from page.get("records", [])
+            if page.get("done", True) or not page.get("nextRecordsUrl"):
+                return
+            url = page["nextRecordsUrl"]
+            page = self._call("GET /query/{locator}", lambda sf, u=url: sf.query_more(u, identifier_is_url=True))
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def update(self, sobject: str, changes: dict[str, dict[str, Any]]) -> SaveOutcome:
+        outcome = SaveOutcome()
+        for chunk in chunks(sorted(changes), COLLECTION):
+            records = [{"attributes": {"type": sobject}, "Id": i, **changes[i]} for i in chunk]
+            results = self._call("PATCH /composite/sobjects", lambda sf, r=records: sf.restful(
+                "composite/sobjects", method="PATCH", json={"allOrNone": False, "records": r}))
+            _collect(outcome, chunk, results)
+        return outcome
+
+    def upsert(self, sobject: str, external_field: str, rows: dict[str, dict[str, Any]]) -> SaveOutcome:
+        """Create-or-update by external id, so a create retried after a crash never makes a twin."""
+        outcome = SaveOutcome()
+        path = f"composite/sobjects/{sobject}/{external_field}"
+        for chunk in chunks(sorted(rows), COLLECTION):
+            records = [{"attributes": {"type": sobject}, external_field: key,
+                        **{k: v for k, v in rows[key].items() if k != external_field}} for key in chunk]
+            results = self._call("PATCH /composite/sobjects/{type}/{field}", lambda sf, r=records: sf.restful(
+                path, method="PATCH", json={"allOrNone": False, "records": r}))
+            _collect(outcome, chunk, results)
+        return outcome
+
+    def create(self, sobject: str, rows: list[dict[str, Any]]) -> SaveOutcome:
+        outcome = SaveOutcome()
+        for start in range(0, len(rows), COLLECTION):
+            chunk = rows[start:start + COLLECTION]
+            records = [{"attributes": {"type": sobject}, **row} for row in chunk]
+            results = self._call("POST /composite/sobjects", lambda sf, r=records: sf.restful(
+                "composite/sobjects", method="POST", json={"allOrNone": False, "records": r}))
+            _collect(outcome, [str(start + i) for i in range(len(chunk))], results)
+        return outcome
+
+    def delete(self, ids: list[str]) -> SaveOutcome:
+        outcome = SaveOutcome()
+        for chunk in chunks(ids, COLLECTION):
+            results = self._call("DELETE /composite/sobjects", lambda sf, c=chunk: sf.restful(
+                "composite/sobjects", method="DELETE", params={"ids": ",".join(c), "allOrNone": "false"}))
+            _collect(outcome, chunk, results)
+        return outcome
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _call(self, endpoint: str, fn: Callable[[Salesforce], T]) -> T:
+        renewed = False
+
+        def attempt() -> T:
+            nonlocal renewed
+            sf = self.sdk
+            try:
+                result = fn(sf)
+            except SalesforceExpiredSession:
+                if renewed:
+                    raise FatalError("salesforce", "session expired again right after signing in", 401,
+                                     "INVALID_SESSION_ID") from None
+                renewed = True  # sign in again once, then retry the same call
+                with self._lock:
+                    self._sf = self._sign_in()
+                return attempt()
+            except SalesforceError as exc:
+                raise _translate(exc) from None
+            except requests.RequestException as exc:
+                raise RetryableError("salesforce", f"{type(exc).__name__}") from None
+            finally:
+                self._note_usage(sf)
+            return result
+
+        return call_with_retry(attempt)
+
+    def _note_usage(self, sf: Salesforce) -> None:
+        usage = sf.api_usage.get("api-usage") if self._budget else None
+        if usage is not None and self._budget is not None:
+            self._budget.note_salesforce_usage(usage.used, usage.total)
+
+
+def _translate(exc: SalesforceError) -> CrmError:
+    content = exc.content
+    first = content[0] if isinstance(content, list) and content and isinstance(content[0], dict) else {}
+    code = first.get("errorCode")
+    message = str(first.get("message") or content)[:2000]
+    if code == "REQUEST_LIMIT_EXCEEDED" or exc.status in (429, 503) or exc.status >= 500:
+        wait = 60.0 if code == "REQUEST_LIMIT_EXCEEDED" else None
+        return RetryableError("salesforce", message, exc.status, code, wait)
+    if exc.status == 401:
+        return SessionExpired("salesforce", message, exc.status, code)
+    return FatalError("salesforce", message, exc.status, code)
+
+
+def _collect(outcome: SaveOutcome, keys: list[str], results: Any) -> None:
+    for key, result in zip(keys, results or [], strict=False):
+        if result.get("success"):
+            outcome.done[key] = result.get("id") or key
+            continue
+        errors = result.get("errors") or [{}]
+        first = errors[0]
+        outcome.errors.append(RecordError(key, first.get("statusCode", "ERROR"),
+                                          "; ".join(e.get("message", "") for e in errors) or "refused",
+                                          tuple(first.get("fields") or ())))
+
+
+def _record(sobject: str, row: dict[str, Any]) -> SalesforceRecord:
+    fields = {k: v for k, v in row.items() if k != "attributes"}
+    return SalesforceRecord(sobject, fields["Id"], fields, as_datetime(fields.get("SystemModstamp")))
+
+
+def _fields(sobject: str, fields: list[str]) -> list[str]:
+    extra = LEAD_FIELDS if sobject == "Lead" else ("OwnerId",)
+    return list(dict.fromkeys([*SYSTEM_FIELDS, *extra, *fields]))
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
