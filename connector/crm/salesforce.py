@@ -8,6 +8,7 @@ configured token URL, and everything after it goes through the SDK with the sess
 from __future__ import annotations
 
 import threading
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,7 +59,12 @@ class SalesforceClient:
         self._version = api_version
         self._session = requests.Session()
         if ca_bundle:
+            # REQUESTS_CA_BUNDLE in the environment would override session.verify on every call
+            # simple-salesforce makes (it passes no verify=), so the configured bundle must win explicitly;
+            # proxies from the environment are kept.
             self._session.verify = ca_bundle
+            self._session.trust_env = False
+            self._session.proxies.update(urllib.request.getproxies())
         self._budget = budget
         self._timeout = timeout_s
         self._lock = threading.Lock()

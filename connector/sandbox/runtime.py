@@ -66,6 +66,10 @@ class Faults:
             if "seed" in values and self.seed is not None:
                 self._rng.seed(self.seed)
 
+    def clear(self) -> None:
+        """No misbehaviour at all, as after a fresh start."""
+        self.update({"error_rate": 0, "latency_ms": 0, "storm_429": 0, "outage_s": 0, "expire_sessions": 0})
+
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
@@ -126,7 +130,9 @@ class ServerThread:
         self.host = host
         self.port = self._server.server_port
         self.scheme = "https" if ssl_context else "http"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name=f"sandbox:{self.port}")
+        # A short poll interval makes stop() (and so every test teardown) quick.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True, name=f"sandbox:{self.port}")
 
     @property
     def url(self) -> str:

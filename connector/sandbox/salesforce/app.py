@@ -14,7 +14,6 @@ from flask import Blueprint, Flask, Response, request
 from connector.sandbox.runtime import FaultSpecError
 from connector.sandbox.salesforce.auth import OAuthError
 from connector.sandbox.salesforce.http import error_response, failed_response, json_response
-from connector.sandbox.salesforce.schema import Field
 from connector.sandbox.salesforce.validate import RecordFailed
 
 if TYPE_CHECKING:
@@ -188,5 +187,3 @@ def _control(sb: SalesforceSandbox) -> Blueprint:
 
     return bp
 
-
-__all__ = ["VERSIONS", "Field", "create_app"]

@@ -14,7 +14,11 @@ INDUSTRIES = (
     "Telecommunications", "Transportation", "Utilities",
 )
 LEAD_STATUSES = ("Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted")
-LEAD_SOURCES = ("Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other")
+LEAD_SOURCES = (
+    "Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other",
+    # values this org's admins added (the list is not restricted, as in a fresh org)
+    "Webinar", "Trade Show", "Referral", "Paid Search", "Organic Search", "Partner",
+)
 JOURNEY_STAGES = ("Awareness", "Consideration", "Decision", "Customer")
 LIFECYCLE_STAGES = (
     "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer",

@@ -124,7 +124,9 @@ class Outbound:
             records = [(nid, dict(self.store.state.table(sobject).get(rid) or {"Id": rid})) for nid, rid in chunk]
         wanted = self.watched.get(sobject)
         for notification_id, record in records:
-            names = sorted(n for n in (wanted or record) if n != "Id" and record.get(n) is not None)
+            # A record deleted before delivery goes out without data, as the documentation says.
+            names = [] if record.get("IsDeleted") else sorted(
+                n for n in (wanted or record) if n != "Id" and record.get(n) is not None)
             parts.append(f"   <Notification>\n    <Id>{notification_id}</Id>\n"
                          f'    <sObject xsi:type="sf:{sobject}" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">\n'
                          f"     <sf:Id>{record['Id']}</sf:Id>\n")

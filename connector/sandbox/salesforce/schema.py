@@ -51,7 +51,7 @@ class Field:
             "name": self.name,
             "label": self.label or _label(self.name),
             "type": self.type,
-            "length": self.length if text else 0,
+            "length": self.length if text or self.type in ("id", "reference") else 0,
             "byteLength": self.length * 3 if text else 18 if self.type in ("id", "reference") else 0,
             "precision": self.precision,
             "scale": self.scale,
