@@ -71,6 +71,17 @@ class HubSpotClient:
                 found[str(key).lower() if id_property == "email" else str(key)] = record
         return found
 
+    def get(self, contact_id: str, properties: list[str]) -> HubSpotRecord | None:
+        """One contact by id; a merged-away id answers with the surviving contact, as HubSpot does."""
+        try:
+            obj = self._call("GET /crm/v3/objects/contacts/{id}", lambda: self._sdk.crm.contacts.basic_api.get_by_id(
+                contact_id, properties=properties, archived=False))
+        except FatalError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _record(obj)
+
     def modified_since(self, since: datetime, properties: list[str]) -> Iterator[HubSpotRecord]:
         """Every contact changed after `since`, oldest first; restarts the query past HubSpot's 10,000 cap."""
         cursor_ms = int(since.timestamp() * 1000)

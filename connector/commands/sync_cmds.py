@@ -1,0 +1,213 @@
+"""`nurture worker|poll|backfill|dlq|duplicates|audit`: the sync engine from the command line."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from typing import Any
+
+import click
+from sqlalchemy import Engine, select, update
+
+from connector.commands.common import EXIT_FAILURE, fail, open_store, settings_from
+from connector.settings import Settings
+
+
+def _engine_and_clients(ctx: click.Context) -> tuple[Settings, Engine, Any]:
+    from connector.engine.clients import build_clients
+    from connector.settings import MissingSecret
+
+    settings = settings_from(ctx)
+    engine = open_store(settings)
+    try:
+        clients = build_clients(settings, engine)
+    except (MissingSecret, ValueError) as exc:
+        fail(str(exc), 3)
+    return settings, engine, clients
+
+
+def _print_plan(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, default=str))
+        return
+    if not rows:
+        click.echo("plan: nothing to write")
+        return
+    click.echo(f"{'CRM':<11}{'OBJECT':<9}{'RECORD':<20}{'ACTION':<8}{'FIELD':<22}BEFORE -> AFTER   (RULE)")
+    for r in rows:
+        click.echo(f"{r['crm']:<11}{r['object']:<9}{r['id']!s:<20}{r['action']:<8}{r['field']!s:<22}"
+                   f"{r['before']!r} -> {r['after']!r}   ({r['rule']})")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Drain the dirty marks and exit.")
+@click.option("--dry-run", is_flag=True, help="Print the plan for one batch; write nothing to any CRM.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: one JSON object per planned field write.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool, dry_run: bool, as_json: bool) -> None:
+    """Claim dirty contacts, reconcile both CRMs, and apply the plan (polls on a schedule)."""
+    from connector.engine.poller import poll as run_poll
+    from connector.engine.worker import Worker
+
+    settings, engine, clients = _engine_and_clients(ctx)
+    rows: list[dict[str, Any]] = []
+    work = Worker(settings, engine, clients, dry_run=dry_run, on_plan=lambda p: rows.extend(p.rows()))
+    if once or dry_run:
+        totals = work.drain()
+        if dry_run:
+            _print_plan(rows, as_json)
+        click.echo(f"batches {totals.batches}, records {totals.claimed}, writes {totals.writes}, "
+                   f"creates {totals.creates}, dead letters {totals.dead_letters}", err=True)
+        if totals.errors:
+            fail(f"stopped on a CRM error (marks kept for retry): {totals.errors[-1]}", EXIT_FAILURE)
+        return
+    stop = threading.Event()
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"worker {work.owner} running; Ctrl-C stops it", err=True)
+    work.run_forever(stop, poll=lambda: run_poll(engine, clients, settings.mapping))
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Count what would be marked; move no cursor.")
+@click.pass_context
+def poll(ctx: click.Context, dry_run: bool) -> None:
+    """Mark contacts changed since the stored cursors (catches missed webhooks)."""
+    from connector.engine.poller import poll as run_poll
+
+    settings, engine, clients = _engine_and_clients(ctx)
+    report = run_poll(engine, clients, settings.mapping, dry_run=dry_run)
+    for name, count in report.marked.items():
+        click.echo(f"{name}: {count} changed{' (dry run: not marked)' if dry_run else ' marked'}; "
+                   f"cursor {report.cursors[name]}")
+
+
+@click.command()
+@click.option("--limit", type=int, help="At most N records per source.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="Only records changed since (UTC).")
+@click.option("--dry-run", is_flag=True, help="Walk and plan; write nothing.")
+@click.pass_context
+def backfill(ctx: click.Context, limit: int | None, since: datetime | None, dry_run: bool) -> None:
+    """Walk every contact on both sides (resumable), then reconcile them all."""
+    from datetime import UTC
+
+    from connector.engine.poller import poll as run_poll
+    from connector.engine.worker import Worker
+
+    settings, engine, clients = _engine_and_clients(ctx)
+    with click.progressbar(length=0, label="walking", show_pos=True) as bar:
+        def progress(name: str, count: int) -> None:
+            bar.label = f"walking {name}"
+            bar.update(1)
+        report = run_poll(engine, clients, settings.mapping, prefix="backfill",
+                          since=since.replace(tzinfo=UTC) if since else None, limit=limit, dry_run=dry_run,
+                          progress=progress)
+    click.echo(", ".join(f"{k}: {v}" for k, v in report.marked.items()), err=True)
+    if dry_run:
+        click.echo("dry run: nothing marked, nothing written", err=True)
+        return
+    totals = Worker(settings, engine, clients).drain()
+    click.echo(f"reconciled {totals.claimed} records in {totals.batches} batches: {totals.writes} writes, "
+               f"{totals.creates} creates, {totals.dead_letters} dead letters", err=True)
+    if totals.errors:
+        fail(f"stopped on a CRM error; run backfill again to resume: {totals.errors[-1]}")
+
+
+@click.group()
+def dlq() -> None:
+    """Dead letters: writes a CRM refused for good, with the CRM's message."""
+
+
+@dlq.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include replayed ones.")
+@click.pass_context
+def dlq_list(ctx: click.Context, show_all: bool) -> None:
+    """List dead letters."""
+    from connector.store.models import dead_letters as dl
+
+    settings = settings_from(ctx, check_env=False)
+    engine = open_store(settings)
+    query = select(dl).order_by(dl.c.id)
+    if not show_all:
+        query = query.where(dl.c.resolved_at.is_(None))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    for r in rows:
+        click.echo(f"#{r.id} {r.created_at:%Y-%m-%d %H:%M} {r.system} {r.object_type} {r.object_id or '(new)'} "
+                   f"{r.operation}: {r.error_code}: {r.message}")
+    click.echo(f"{len(rows)} dead letter(s)", err=True)
+
+
+@dlq.command("replay")
+@click.argument("ids", nargs=-1, type=int)
+@click.pass_context
+def dlq_replay(ctx: click.Context, ids: tuple[int, ...]) -> None:
+    """Mark the records of these dead letters (default: all open) dirty again, and close the letters."""
+    from datetime import UTC
+
+    from connector.store.inbox import DirtyMark, record
+    from connector.store.models import contacts
+    from connector.store.models import dead_letters as dl
+
+    settings = settings_from(ctx, check_env=False)
+    engine = open_store(settings)
+    query = select(dl).where(dl.c.resolved_at.is_(None))
+    if ids:
+        query = query.where(dl.c.id.in_(ids))
+    with engine.begin() as conn:
+        rows = conn.execute(query).all()
+        marks = []
+        for r in rows:
+            link = conn.execute(select(contacts).where(contacts.c.id == r.contact_id)).first() if r.contact_id else None
+            if link and link.hubspot_id:
+                marks.append(DirtyMark("hubspot", link.hubspot_id, "contact"))
+            if link and link.salesforce_id:
+                marks.append(DirtyMark("salesforce", link.salesforce_id, link.salesforce_type or "Lead"))
+        record(conn, [], marks)
+        conn.execute(update(dl).where(dl.c.id.in_([r.id for r in rows])).values(resolved_at=datetime.now(UTC)))
+    click.echo(f"replaying {len(rows)} dead letter(s): {len(marks)} record(s) marked for the worker")
+
+
+@click.command()
+@click.pass_context
+def duplicates(ctx: click.Context) -> None:
+    """Records that may be the same person, and which one was linked."""
+    from connector.store.models import audit
+
+    settings = settings_from(ctx, check_env=False)
+    engine = open_store(settings)
+    with engine.connect() as conn:
+        rows = conn.execute(select(audit).where(audit.c.action == "duplicate").order_by(audit.c.id)).all()
+    seen: set[tuple[str, str]] = set()
+    for r in rows:
+        if (r.system, r.object_id) in seen:
+            continue
+        seen.add((r.system, r.object_id))
+        click.echo(f"{r.system} {r.object_id}: {r.message}")
+    click.echo(f"{len(seen)} possible duplicate(s)", err=True)
+
+
+@click.command()
+@click.option("--contact", "email", required=True, help="The contact's email.")
+@click.pass_context
+def audit(ctx: click.Context, email: str) -> None:
+    """A contact's history: every write, with before, after, rule and run."""
+    from connector.store.audit_log import history
+
+    settings = settings_from(ctx, check_env=False)
+    engine = open_store(settings)
+    rows = history(engine, email)
+    if not rows:
+        fail(f"no history for {email}", EXIT_FAILURE)
+    for r in rows:
+        what = f"{r.field}: {r.before!r} -> {r.after!r}" if r.field else (r.message or "")
+        click.echo(f"{r.at:%Y-%m-%d %H:%M:%S} run {r.run_id[:8]} {r.system:<10} {r.action:<9} {what}"
+                   f"{'  (' + r.rule + ')' if r.rule else ''}")
+
+
+COMMANDS = [worker, poll, backfill, dlq, duplicates, audit]

@@ -1,0 +1,154 @@
+"""The sync worker: claim a batch of dirty records, reconcile both CRMs, record, release. Repeat.
+
+A crash at any step only repeats work: marks are leased (an expired lease returns them), creates
+are upserts, and the merge base and the clearing of marks happen after the writes they reflect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from connector.crm.errors import BudgetExhausted, CrmError
+from connector.engine.apply import apply_plan, record_outcome
+from connector.engine.clients import Clients
+from connector.engine.gather import gather
+from connector.engine.plan import BatchPlan, build_plan
+from connector.settings import Settings
+from connector.store.claims import Mark, claim, release
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchReport:
+    run_id: str
+    claimed: int
+    people: int
+    writes: int = 0
+    creates: int = 0
+    dead_letters: int = 0
+    retried: int = 0
+    error: str | None = None
+    plan: BatchPlan | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class RunTotals:
+    batches: int = 0
+    claimed: int = 0
+    writes: int = 0
+    creates: int = 0
+    dead_letters: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, report: BatchReport) -> None:
+        self.batches += 1
+        self.claimed += report.claimed
+        self.writes += report.writes
+        self.creates += report.creates
+        self.dead_letters += report.dead_letters
+        if report.error:
+            self.errors.append(report.error)
+
+
+class Worker:
+    def __init__(self, settings: Settings, engine: Engine, clients: Clients, dry_run: bool = False,
+                 owner: str | None = None, on_plan: Callable[[BatchPlan], None] | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clients = clients
+        self.dry_run = dry_run
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.on_plan = on_plan
+        self._lengths: dict[str, dict[str, int]] | None = None
+
+    def lengths(self) -> dict[str, dict[str, int]]:
+        if self._lengths is None:
+            self._lengths = {o: self.clients.salesforce.lengths(o) for o in self.settings.mapping.salesforce.objects}
+        return self._lengths
+
+    def run_batch(self, urgent_only: bool = False) -> BatchReport | None:
+        cfg = self.settings.app.worker
+        marks = claim(self.engine, self.owner, cfg.batch_size, cfg.lease_s, urgent_only=urgent_only)
+        if not marks:
+            return None
+        started = time.monotonic()
+        report = BatchReport(uuid.uuid4().hex, len(marks), 0)
+        try:
+            if not all(m.urgent for m in marks):
+                self.clients.budget.check("salesforce", urgent=False)
+            gathered = gather(self.engine, self.settings.mapping, self.clients.hubspot, self.clients.salesforce, marks)
+            plan = build_plan(self.settings.mapping, gathered, self.lengths())
+            report.people, report.plan = len(plan.people), plan
+            if self.on_plan:
+                self.on_plan(plan)
+            if self.dry_run:
+                release(self.engine, [], [(m, 0.0) for m in marks])  # leave them dirty, leases dropped
+                return report
+            outcome = apply_plan(plan, self.clients, self.settings.mapping)
+            record_outcome(self.engine, report.run_id, plan, outcome)
+        except (CrmError, BudgetExhausted) as exc:
+            report.error = str(exc)
+            log.warning("batch of %d failed, will retry: %s", len(marks), exc)
+            release(self.engine, [], [(m, self._backoff(m)) for m in marks])
+            return report
+        report.writes, report.creates, report.dead_letters = outcome.writes, outcome.creates, outcome.dead_letters
+        retry_ids = {i for p in outcome.retry_people for i in _ids(plan, p)}
+        again = [m for m in marks if m.object_id in retry_ids]
+        report.retried = len(again)
+        release(self.engine, [m for m in marks if m.object_id not in retry_ids], [(m, self._backoff(m)) for m in again])
+        report.seconds = time.monotonic() - started
+        log.info("batch done", extra={"ctx_run_id": report.run_id, "ctx_claimed": report.claimed,
+                                      "ctx_writes": report.writes, "ctx_creates": report.creates,
+                                      "ctx_dead_letters": report.dead_letters})
+        return report
+
+    def drain(self, max_batches: int = 1_000_000) -> RunTotals:
+        """Work until nothing is due (what `worker --once` does)."""
+        totals = RunTotals()
+        for _ in range(max_batches):
+            report = self.run_batch()
+            if report is None:
+                break
+            totals.add(report)
+            if report.error or self.dry_run:
+                break  # don't spin on a CRM that is failing; a dry run shows one pass
+        return totals
+
+    def run_forever(self, stop: threading.Event, poll: Callable[[], Any] | None = None) -> None:
+        cfg = self.settings.app.worker
+        next_poll = time.monotonic() + cfg.poll_interval_s
+        while not stop.is_set():
+            if poll is not None and time.monotonic() >= next_poll:
+                try:
+                    poll()
+                except CrmError as exc:
+                    log.warning("scheduled poll failed: %s", exc)
+                next_poll = time.monotonic() + cfg.poll_interval_s
+            report = self.run_batch()
+            if report is None or report.error:
+                stop.wait(cfg.idle_sleep_s)
+
+    def _backoff(self, mark: Mark) -> float:
+        return min(3600.0, 5.0 * (2 ** mark.attempts))
+
+
+def _ids(plan: BatchPlan, index: int) -> set[str]:
+    person = plan.people[index]
+    ids = {person.link.hubspot_id, person.link.salesforce_id}
+    if person.hubspot:
+        ids.add(person.hubspot.id)
+    if person.salesforce:
+        ids.add(person.salesforce.id)
+    return {i for i in ids if i}

@@ -1,0 +1,77 @@
+"""Workers claim dirty marks in batches with a lease; a crashed worker's claims come back when it expires.
+
+A mark is cleared only if its version is still the one claimed: a webhook that re-marked the record
+while a worker was busy keeps it dirty, so that change is reconciled too (level-triggered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, and_, delete, or_, select, tuple_, update
+
+from connector.store.models import dirty
+
+
+@dataclass(frozen=True)
+class Mark:
+    system: str  # hubspot | salesforce
+    object_id: str
+    object_type: str
+    version: int
+    attempts: int
+    urgent: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.system, self.object_id)
+
+
+def claim(engine: Engine, owner: str, limit: int, lease_s: int, now: datetime | None = None,
+          urgent_only: bool = False) -> list[Mark]:
+    now = now or datetime.now(UTC)
+    free = or_(dirty.c.lease_until.is_(None), dirty.c.lease_until < now)
+    query = select(dirty.c.system, dirty.c.object_id).where(dirty.c.due_at <= now, free)
+    if urgent_only:
+        query = query.where(dirty.c.urgent.is_(True))
+    query = query.order_by(dirty.c.urgent.desc(), dirty.c.due_at).limit(limit)
+    if engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    with engine.begin() as conn:
+        keys = [tuple(row) for row in conn.execute(query)]
+        if not keys:
+            return []
+        # The lease condition is repeated in the UPDATE: on SQLite two workers may select the same
+        # rows, and only one UPDATE can take each of them.
+        conn.execute(update(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(keys), free)
+                     .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_s)))
+        rows = conn.execute(select(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(keys),
+                                                dirty.c.lease_owner == owner)).all()
+    return [Mark(r.system, r.object_id, r.object_type, r.version, r.attempts, r.urgent) for r in rows]
+
+
+def release(engine: Engine, done: Iterable[Mark], failed: Iterable[tuple[Mark, float]] = (),
+            now: datetime | None = None) -> None:
+    """Clear the marks that were reconciled; push failed ones out by their backoff (seconds)."""
+    now = now or datetime.now(UTC)
+    done = list(done)
+    with engine.begin() as conn:
+        for mark in done:
+            same = and_(dirty.c.system == mark.system, dirty.c.object_id == mark.object_id)
+            result = conn.execute(delete(dirty).where(same, dirty.c.version == mark.version))
+            if result.rowcount == 0:  # re-marked meanwhile: keep it, free it for the next claim
+                conn.execute(update(dirty).where(same).values(lease_owner=None, lease_until=None))
+        for mark, backoff_s in failed:
+            same = and_(dirty.c.system == mark.system, dirty.c.object_id == mark.object_id)
+            conn.execute(update(dirty).where(same).values(
+                lease_owner=None, lease_until=None, attempts=dirty.c.attempts + 1,
+                due_at=now + timedelta(seconds=backoff_s)))
+
+
+def pending(engine: Engine, now: datetime | None = None) -> int:
+    """Marks due now (for --once: drain until this is zero)."""
+    now = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        return len(conn.execute(select(dirty.c.object_id).where(dirty.c.due_at <= now)).all())
