@@ -119,9 +119,14 @@ def _same_salesforce(fm: FieldMapping, current: Any, desired: Any, limit: int | 
     if current is MISSING or desired is MISSING:
         return current is desired
     try:
-        return to_salesforce(fm, current, limit) == to_salesforce(fm, desired, limit)
+        # Round-trip both through Salesforce's form, so truncation and trimming compare alike.
+        return _salesforce_form(fm, current, limit) == _salesforce_form(fm, desired, limit)
     except UnmappedValue:
         return current == desired
+
+
+def _salesforce_form(fm: FieldMapping, value: Any, limit: int | None) -> Any:
+    return from_salesforce(fm, to_salesforce(fm, value, limit))
 
 
 def _plan_salesforce(plan: PairPlan, fm: FieldMapping, record: SalesforceRecord, sf_name: str, current: Any,

@@ -45,10 +45,12 @@ class BatchOutcome:
 
 
 class HubSpotClient:
-    def __init__(self, base_url: str, access_token: str, budget: Budget | None = None, timeout_s: float = 30) -> None:
+    def __init__(self, base_url: str, access_token: str, budget: Budget | None = None, timeout_s: float = 30,
+                 max_wait_s: float = 30) -> None:
         self._sdk = HubSpot(access_token=access_token, host=base_url.rstrip("/"), retry=urllib3.Retry(0, read=False))
         self._budget = budget
         self._timeout = timeout_s
+        self.max_wait_s = max_wait_s  # the longest single wait between retries, whatever a header asks
 
     @property
     def sdk(self) -> HubSpot:
@@ -178,7 +180,7 @@ class HubSpotClient:
                 return fn()
             except Exception as exc:
                 raise _translate(exc) from None
-        return call_with_retry(attempt)
+        return call_with_retry(attempt, cap=self.max_wait_s)
 
 
 class _HttpStatusError(Exception):

@@ -53,7 +53,8 @@ class SaveOutcome:
 
 class SalesforceClient:
     def __init__(self, instance_url: str, credentials: Credentials, api_version: str = "59.0",
-                 ca_bundle: str | None = None, budget: Budget | None = None, timeout_s: float = 30) -> None:
+                 ca_bundle: str | None = None, budget: Budget | None = None, timeout_s: float = 30,
+                 max_wait_s: float = 30) -> None:
         self._instance_url = instance_url.rstrip("/")
         self._credentials = credentials
         self._version = api_version
@@ -67,6 +68,7 @@ class SalesforceClient:
             self._session.proxies.update(urllib.request.getproxies())
         self._budget = budget
         self._timeout = timeout_s
+        self.max_wait_s = max_wait_s
         self._lock = threading.Lock()
         self._sf: Salesforce | None = None
         self._describe: dict[str, dict[str, Any]] = {}
@@ -235,7 +237,7 @@ class SalesforceClient:
                 self._note_usage(sf)
             return result
 
-        return call_with_retry(attempt)
+        return call_with_retry(attempt, cap=self.max_wait_s)
 
     def _note_usage(self, sf: Salesforce) -> None:
         usage = sf.api_usage.get("api-usage") if self._budget else None

@@ -95,6 +95,7 @@ def gather(engine: Engine, mapping: MappingConfig, hubspot: HubSpotClient, sales
             if record is not None and record.id in converted:
                 person.notes.append(f"Lead {record.id} was converted; continuing as Contact {converted[record.id].id}")
                 record = converted[record.id]
+                link.salesforce_id, link.salesforce_type = record.id, record.type
             person.salesforce = record
             person.salesforce_gone = record is None
             used_sf.add(link.salesforce_id)

@@ -96,6 +96,7 @@ def rig(config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
         engine = open_engine(settings.app.store.url)
         upgrade(engine)
         clients = build_clients(settings, engine)
+        clients.hubspot.max_wait_s = clients.salesforce.max_wait_s = 0.2  # tests don't sit out 10-s windows
         yield SyncRig(boxes, settings, engine, clients, Worker(settings, engine, clients))
     finally:
         boxes.stop()
