@@ -20,7 +20,8 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpro
 
 def test_version_and_help(tmp_path: Path) -> None:
     assert run(["--version"], tmp_path).stdout.startswith("nurture, version ")
-    for command in ([], ["validate"], ["db", "upgrade"], ["sandbox"], ["serve"], ["worker"], ["dlq"]):
+    for command in ([], ["validate"], ["db", "upgrade"], ["sandbox"], ["serve"], ["worker"], ["dlq"], ["dlq", "replay"],
+                    ["poll"], ["backfill"], ["audit"], ["duplicates"], ["demo"], ["schema"]):
         result = run([*command, "--help"], tmp_path)
         assert result.returncode == 0, (command, result.stderr)
         assert "Usage:" in result.stdout
@@ -51,12 +52,25 @@ def test_secrets_never_printed_by_validate(config_dir: Path, shipped_env: dict[s
             assert secret not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("command", [["worker"], ["poll"], ["backfill"], ["dlq", "list"], ["duplicates"],
-                                     ["explain", "a@example.com"]])
-def test_unbuilt_commands_say_so(config_dir: Path, command: list[str]) -> None:
-    result = run(command, config_dir)
+def test_unbuilt_commands_say_so(config_dir: Path) -> None:
+    result = run(["explain", "a@example.com"], config_dir)
     assert result.returncode == 4
     assert "not built yet" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["worker", "--once"], ["poll"], ["backfill", "--limit", "1"]])
+def test_sync_commands_refuse_to_start_without_secrets(config_dir: Path, command: list[str]) -> None:
+    result = run(command, config_dir)
+    assert result.returncode == 3
+    assert "HUBSPOT_ACCESS_TOKEN is not set" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_store_reports_on_an_empty_store(config_dir: Path) -> None:
+    listing = run(["dlq", "list"], config_dir)
+    assert listing.returncode == 0 and "0 dead letter(s)" in listing.stderr
+    assert run(["duplicates"], config_dir).returncode == 0
+    history = run(["audit", "--contact", "nobody@example.com"], config_dir)
+    assert history.returncode == 1 and "no history for nobody@example.com" in history.stderr
 
 
 def test_db_upgrade_creates_store_next_to_config(config_dir: Path) -> None:
