@@ -1,0 +1,245 @@
+"""Webhook ingest throughput and latency: the real server against a bare Flask app on the same gunicorn settings.
+
+    .venv/bin/python benchmarks/ingest.py [--single 12000] [--batches 1500] [--connections 16]
+
+Starts both servers as subprocesses (the real one exactly as `nurture serve` does, with the shipped
+app.yaml and a temporary SQLite store), then from this process drives them with keep-alive HTTP/1.1
+connections carrying pre-built, validly signed HubSpot requests (every event unique, so every one is
+stored). Phases: bare app and real app with single-event requests (closed loop, as fast as they go),
+real app with 100-event batches, then the real app open-loop at half its measured maximum single-event
+rate for the p99 ack latency. The load generator shares the machine's cores with the servers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from webhooks.signatures import sign_hubspot_v3  # noqa: E402
+
+SECRET = "bench-client-secret"
+PATH = "/webhooks/hubspot"
+
+
+# --- the servers -------------------------------------------------------------------------------------------------
+
+def bare_server(port: int, workers: int) -> None:
+    """A Flask app that only answers 204, under the same gunicorn options as the real server."""
+    from flask import Flask
+
+    from webhooks.server import WebServer, gunicorn_options
+
+    app = Flask("bare")
+
+    @app.post(PATH)
+    def hook() -> tuple[str, int]:
+        return "", 204
+
+    WebServer(lambda: app, gunicorn_options("127.0.0.1", port, workers)).run()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit(f"server did not start: {log.read_text()}")
+
+
+# --- the requests ------------------------------------------------------------------------------------------------
+
+def event(event_id: int) -> dict[str, object]:
+    return {"eventId": event_id, "subscriptionId": 4242, "portalId": 62515, "appId": 54321,
+            "occurredAt": 1764000000000 + event_id, "subscriptionType": "contact.propertyChange", "attemptNumber": 0,
+            "objectId": 10_000 + event_id % 5000, "propertyName": "lifecyclestage", "propertyValue": "lead",
+            "changeSource": "CRM", "sourceId": "userId:123"}
+
+
+def build(port: int, first_id: int, count: int, per_request: int) -> list[bytes]:
+    uri = f"http://127.0.0.1:{port}{PATH}"
+    out = []
+    for n in range(count):
+        start_id = first_id + n * per_request
+        body = json.dumps([event(start_id + i) for i in range(per_request)], separators=(",", ":")).encode()
+        headers = sign_hubspot_v3(SECRET, "POST", uri, body)
+        head = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
+        out.append(head.encode() + body)
+    return out
+
+
+# --- the load generator ------------------------------------------------------------------------------------------
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    events: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    def line(self) -> str:
+        lat = sorted(self.latencies)
+        p50, p99 = lat[len(lat) // 2] * 1000, lat[int(len(lat) * 0.99)] * 1000
+        return (f"{self.name:<34} {self.requests / self.seconds:>9,.0f} req/s {self.events / self.seconds:>10,.0f}"
+                f" events/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  errors {self.errors}")
+
+
+async def closed_loop(name: str, port: int, raws: list[bytes], connections: int, per_request: int) -> Result:
+    queue = list(reversed(raws))
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while queue:
+            raw = queue.pop()
+            t = time.perf_counter()
+            status = await exchange(reader, writer, raw)
+            latencies.append(time.perf_counter() - t)
+            errors += status >= 300 and status != 204
+        writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    seconds = time.perf_counter() - started
+    return Result(name, len(raws), len(raws) * per_request, seconds, latencies, errors)
+
+
+async def open_loop(name: str, port: int, raws: list[bytes], rate: float, connections: int) -> Result:
+    """Requests due at a fixed rate; latency counts from when each was due, so queueing shows."""
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(connections):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(raw: bytes, due: float) -> None:
+        nonlocal errors
+        conn = await pool.get()
+        status = await exchange(*conn, raw)
+        latencies.append(time.perf_counter() - due)
+        errors += status >= 300
+        pool.put_nowait(conn)
+
+    started = time.perf_counter()
+    tasks = []
+    for n, raw in enumerate(raws):
+        due = started + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(raw, due)))
+    await asyncio.gather(*tasks)
+    seconds = time.perf_counter() - started
+    return Result(name, len(raws), len(raws), seconds, latencies, errors)
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--single", type=int, default=12_000, help="single-event requests per phase")
+    parser.add_argument("--batches", type=int, default=1_500, help="100-event requests")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_server:
+        bare_server(args.bare_server, args.workers)
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="nurture-bench-"))
+    env = {**os.environ, "HUBSPOT_CLIENT_SECRET": SECRET, "SALESFORCE_ORG_ID": "00D5e000000AbCdEAA",
+           "NURTURE_ENGAGEMENT_SECRET": "bench", "NURTURE_STORE_URL": f"sqlite:///{tmp / 'store.db'}",
+           "HUBSPOT_PORTAL_ID": ""}
+    real_port, bare_port = free_port(), free_port()
+    processes = [
+        start([sys.executable, "-m", "webhooks.server", "--config", str(REPO / "app.yaml"), "--port", str(real_port),
+               "--workers", str(args.workers)], env, real_port, tmp / "real.log"),
+        start([sys.executable, __file__, "--bare-server", str(bare_port), "--workers", str(args.workers)], env,
+              bare_port, tmp / "bare.log"),
+    ]
+    try:
+        print(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
+              f"{args.workers} gunicorn gthread workers x 4 threads, {args.connections} keep-alive connections, "
+              f"SQLite store at {tmp}")
+        results = asyncio.run(run(args, real_port, bare_port))
+        bare, single, batch, half = results
+        for result in results:
+            print(result.line())
+        ratio = single.requests / single.seconds / (bare.requests / bare.seconds)
+        print(f"single-event throughput ratio real/bare: {ratio:.2f} (goal >= 0.5)")
+        print(f"events/s with 100-event batches: {batch.events / batch.seconds:,.0f} (goal >= 50,000)")
+        lat = sorted(half.latencies)
+        print(f"p99 ack at half the max single-event rate: {lat[int(len(lat) * 0.99)] * 1000:.2f} ms (goal < 50 ms)")
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait()
+
+
+async def run(args: argparse.Namespace, real_port: int, bare_port: int) -> list[Result]:
+    n, c = args.single, args.connections
+    warm = build(real_port, 10**9, 500, 1)
+    await closed_loop("warm-up", real_port, warm, c, 1)
+    await closed_loop("warm-up", bare_port, build(bare_port, 0, 500, 1), c, 1)
+    bare = await closed_loop("bare Flask 204, single event", bare_port, build(bare_port, 0, n, 1), c, 1)
+    single = await closed_loop("real, single-event requests", real_port, build(real_port, 0, n, 1), c, 1)
+    batch = await closed_loop("real, 100-event batches", real_port, build(real_port, 10**7, args.batches, 100), c, 100)
+    rate = single.requests / single.seconds / 2
+    half_n = int(min(n, rate * 5))
+    half = await open_loop(f"real, open loop at {rate:,.0f} req/s", real_port, build(real_port, 5 * 10**8, half_n, 1),
+                           rate, c)
+    return [bare, single, batch, half]
+
+
+if __name__ == "__main__":
+    main()
