@@ -21,13 +21,16 @@ from connector.store.inbox import DirtyMark, record
 from connector.store.models import audit, contacts, dead_letters
 
 
-@dataclass
+@dataclass(repr=False)
 class SyncRig:
     boxes: Sandboxes
     settings: Settings
     engine: Engine
     clients: Clients
     worker: Worker
+
+    def __repr__(self) -> str:  # hypothesis prints fixtures in failure reports: keep it short
+        return f"SyncRig(hubspot={self.boxes.hubspot.url}, salesforce={self.boxes.salesforce.instance_url})"
 
     # -- acting as a user of each CRM ------------------------------------------------------------
     def hs_create(self, **props: str) -> str:
