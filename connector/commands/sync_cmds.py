@@ -91,31 +91,28 @@ def poll(ctx: click.Context, dry_run: bool) -> None:
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="Only records changed since (UTC).")
 @click.option("--dry-run", is_flag=True, help="Walk and plan; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: one JSON object per planned field write.")
 @click.pass_context
-def backfill(ctx: click.Context, limit: int | None, since: datetime | None, dry_run: bool) -> None:
-    """Walk every contact on both sides (resumable), then reconcile them all."""
+def backfill(ctx: click.Context, limit: int | None, since: datetime | None, dry_run: bool, as_json: bool) -> None:
+    """Walk every contact on both sides and reconcile them all; run again to resume after a stop."""
     from datetime import UTC
 
-    from connector.engine.poller import poll as run_poll
-    from connector.engine.worker import Worker
+    from connector.engine.backfill import backfill as run_backfill
 
     settings, engine, clients = _engine_and_clients(ctx)
-    with click.progressbar(length=0, label="walking", show_pos=True) as bar:
+    with click.progressbar(length=0, label="walking", show_pos=True, file=click.get_text_stream("stderr")) as bar:
         def progress(name: str, count: int) -> None:
-            bar.label = f"walking {name}"
-            bar.update(1)
-        report = run_poll(engine, clients, settings.mapping, prefix="backfill",
-                          since=since.replace(tzinfo=UTC) if since else None, limit=limit, dry_run=dry_run,
-                          progress=progress)
-    click.echo(", ".join(f"{k}: {v}" for k, v in report.marked.items()), err=True)
+            bar.label = name
+            bar.update(count)
+        report = run_backfill(settings, engine, clients, since=since.replace(tzinfo=UTC) if since else None,
+                              limit=limit, dry_run=dry_run, progress=progress)
+    click.echo(", ".join(f"{k}: {v}" for k, v in report.walked.items()), err=True)
     if dry_run:
-        click.echo("dry run: nothing marked, nothing written", err=True)
+        _print_plan([row for plan in report.plans for row in plan.rows()], as_json)
+        click.echo("dry run: nothing written", err=True)
         return
-    totals = Worker(settings, engine, clients).drain()
-    click.echo(f"reconciled {totals.claimed} records in {totals.batches} batches: {totals.writes} writes, "
-               f"{totals.creates} creates, {totals.dead_letters} dead letters", err=True)
-    if totals.errors:
-        fail(f"stopped on a CRM error; run backfill again to resume: {totals.errors[-1]}")
+    click.echo(f"reconciled {report.people} people: {report.writes} writes, {report.creates} creates, "
+               f"{report.dead_letters} dead letters", err=True)
 
 
 @click.group()

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from connector.core.pair import HubSpotRecord, SalesforceRecord
-from connector.crm.hubspot import HubSpotClient
-from connector.crm.salesforce import SalesforceClient
+from connector.engine.lookup import Lookup
 from connector.settings.mapping_config import MappingConfig
 from connector.store.claims import Mark
 from connector.store.links import Link, load_links
@@ -47,22 +46,7 @@ def sf_type(object_id: str, hint: str | None = None) -> str:
     return PREFIXES.get(object_id[:3], "Lead")
 
 
-def hubspot_properties(mapping: MappingConfig) -> list[str]:
-    names = {f.hubspot for f in mapping.fields if f.hubspot}
-    return sorted(names | {"email", "lastmodifieddate", "createdate"})
-
-
-def salesforce_fields(mapping: MappingConfig, sobject: str) -> list[str]:
-    names = {f.salesforce_name(sobject) for f in mapping.fields} - {None}
-    names.add(mapping.salesforce.external_id_field)
-    names.add("Email")
-    if sobject == "Lead":
-        names.update({"Status", "IsConverted", "ConvertedContactId"})
-    return sorted(n for n in names if n)
-
-
-def gather(engine: Engine, mapping: MappingConfig, hubspot: HubSpotClient, salesforce: SalesforceClient,
-           marks: list[Mark]) -> Gathered:
+def gather(engine: Engine, mapping: MappingConfig, lookup: Lookup, marks: list[Mark]) -> Gathered:
     hs_ids = {m.object_id for m in marks if m.system == "hubspot"}
     sf_ids = {m.object_id: sf_type(m.object_id, m.object_type) for m in marks if m.system == "salesforce"}
     links = load_links(engine, hs_ids, sf_ids)
@@ -72,10 +56,10 @@ def gather(engine: Engine, mapping: MappingConfig, hubspot: HubSpotClient, sales
         if link.salesforce_id:
             sf_ids[link.salesforce_id] = sf_type(link.salesforce_id, link.salesforce_type)
 
-    hs_records = hubspot.read(hs_ids, hubspot_properties(mapping)) if hs_ids else {}
-    merged_into = _follow_merges(hubspot, mapping, links, hs_records)
-    sf_records = _read_salesforce(mapping, salesforce, sf_ids)
-    converted = _follow_conversions(mapping, salesforce, sf_records)
+    hs_records = lookup.hubspot_by_id(hs_ids)
+    merged_into = _follow_merges(lookup, links, hs_records)
+    sf_records = _read_salesforce(mapping, lookup, sf_ids)
+    converted = _follow_conversions(mapping, lookup, sf_records)
 
     gathered = Gathered([])
     used_hs: set[str] = set()
@@ -110,42 +94,40 @@ def gather(engine: Engine, mapping: MappingConfig, hubspot: HubSpotClient, sales
         if sid not in used_sf and record.id not in used_sf:
             used_sf.add(record.id)
             loose_sf.append(record)
-    _pair_loose(engine, mapping, hubspot, salesforce, gathered, loose_hs, loose_sf)
+    _pair_loose(engine, mapping, lookup, gathered, loose_hs, loose_sf)
     return gathered
 
 
-def _follow_merges(hubspot: HubSpotClient, mapping: MappingConfig, links: list[Link],
-                   records: dict[str, HubSpotRecord]) -> dict[str, HubSpotRecord]:
+def _follow_merges(lookup: Lookup, links: list[Link], records: dict[str, HubSpotRecord]) -> dict[str, HubSpotRecord]:
     """Linked HubSpot ids the batch read did not return: merged away (HubSpot answers a get of the old
     id with the survivor) or deleted. Rare, so one get each."""
     survivors = {}
     for link in links:
         if link.hubspot_id and link.hubspot_id not in records:
-            record = hubspot.get(link.hubspot_id, hubspot_properties(mapping))
+            record = lookup.hubspot_get(link.hubspot_id)
             if record is not None and record.id != link.hubspot_id:
                 survivors[link.hubspot_id] = record
                 records.setdefault(record.id, record)
     return survivors
 
 
-def _read_salesforce(mapping: MappingConfig, salesforce: SalesforceClient, ids: dict[str, str]
-                     ) -> dict[str, SalesforceRecord]:
+def _read_salesforce(mapping: MappingConfig, lookup: Lookup, ids: dict[str, str]) -> dict[str, SalesforceRecord]:
     records: dict[str, SalesforceRecord] = {}
     for sobject in mapping.salesforce.objects:
         wanted = [i for i, t in ids.items() if t == sobject]
         if wanted:
-            records.update(salesforce.read(sobject, wanted, salesforce_fields(mapping, sobject)))
+            records.update(lookup.salesforce_by_id(sobject, wanted))
     return records
 
 
-def _follow_conversions(mapping: MappingConfig, salesforce: SalesforceClient,
+def _follow_conversions(mapping: MappingConfig, lookup: Lookup,
                         records: dict[str, SalesforceRecord]) -> dict[str, SalesforceRecord]:
     """Lead id -> the Contact it became, for every converted Lead in the batch (one read for all)."""
     targets = {r.id: str(r.fields["ConvertedContactId"]) for r in records.values()
                if r.type == "Lead" and r.fields.get("IsConverted") and r.fields.get("ConvertedContactId")}
     if not targets or "Contact" not in mapping.salesforce.objects:
         return {}
-    contacts = salesforce.read("Contact", set(targets.values()), salesforce_fields(mapping, "Contact"))
+    contacts = lookup.salesforce_by_id("Contact", set(targets.values()))
     return {lead: contacts[cid] for lead, cid in targets.items() if cid in contacts}
 
 
@@ -154,8 +136,8 @@ def _email(record: HubSpotRecord | SalesforceRecord) -> str:
     return str(value or "").strip().lower()
 
 
-def _pair_loose(engine: Engine, mapping: MappingConfig, hubspot: HubSpotClient, salesforce: SalesforceClient,
-                gathered: Gathered, loose_hs: list[HubSpotRecord], loose_sf: list[SalesforceRecord]) -> None:
+def _pair_loose(engine: Engine, mapping: MappingConfig, lookup: Lookup, gathered: Gathered,
+                loose_hs: list[HubSpotRecord], loose_sf: list[SalesforceRecord]) -> None:
     """Find counterparts by email for records nobody links yet, in one read per CRM for the whole batch."""
     by_email_sf: dict[str, list[SalesforceRecord]] = {}
     for record in loose_sf:
@@ -165,14 +147,14 @@ def _pair_loose(engine: Engine, mapping: MappingConfig, hubspot: HubSpotClient, 
     missing = sorted(e for e in hs_emails if e not in by_email_sf)
     for sobject in mapping.salesforce.objects:
         if missing:
-            found = salesforce.find_by(sobject, "Email", missing, salesforce_fields(mapping, sobject))
+            found = lookup.salesforce_by_email(sobject, missing)
             for email, records in found.items():
                 by_email_sf.setdefault(email, []).extend(records)
     # HubSpot candidates for Salesforce records.
     sf_emails = sorted(set(by_email_sf) - hs_emails - {""})
     hs_by_email = {_email(r): r for r in loose_hs}
     if sf_emails:
-        for email, record in hubspot.read(sf_emails, hubspot_properties(mapping), id_property="email").items():
+        for email, record in lookup.hubspot_by_email(sf_emails).items():
             hs_by_email.setdefault(email, record)
 
     taken = load_links(engine, [r.id for r in hs_by_email.values()],

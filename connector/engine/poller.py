@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from connector.core.conditions import as_datetime
 from connector.core.pair import HubSpotRecord, SalesforceRecord
 from connector.engine.clients import Clients
-from connector.engine.gather import hubspot_properties, salesforce_fields
+from connector.engine.lookup import hubspot_properties, salesforce_fields
 from connector.settings.mapping_config import MappingConfig
 from connector.store.inbox import DirtyMark, record
 from connector.store.models import cursors

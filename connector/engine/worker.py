@@ -22,6 +22,7 @@ from connector.crm.errors import BudgetExhausted, CrmError
 from connector.engine.apply import apply_plan, record_outcome
 from connector.engine.clients import Clients
 from connector.engine.gather import gather
+from connector.engine.lookup import LiveLookup, Lookup
 from connector.engine.plan import BatchPlan, build_plan
 from connector.settings import Settings
 from connector.store.claims import Mark, claim, release
@@ -72,6 +73,7 @@ class Worker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.on_plan = on_plan
         self._lengths: dict[str, dict[str, int]] | None = None
+        self.lookup: Lookup = LiveLookup(settings.mapping, clients.hubspot, clients.salesforce)
 
     def lengths(self) -> dict[str, dict[str, int]]:
         if self._lengths is None:
@@ -88,7 +90,7 @@ class Worker:
         try:
             if not all(m.urgent for m in marks):
                 self.clients.budget.check("salesforce", urgent=False)
-            gathered = gather(self.engine, self.settings.mapping, self.clients.hubspot, self.clients.salesforce, marks)
+            gathered = gather(self.engine, self.settings.mapping, self.lookup, marks)
             plan = build_plan(self.settings.mapping, gathered, self.lengths())
             report.people, report.plan = len(plan.people), plan
             if self.on_plan:

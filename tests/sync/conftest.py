@@ -82,6 +82,9 @@ class SyncRig:
         with self.engine.connect() as conn:
             return list(conn.execute(query))
 
+    def api_calls(self) -> int:
+        return self.boxes.hubspot.calls.total() + self.boxes.salesforce.calls.total()
+
     def dead_letters(self) -> list[Any]:
         with self.engine.connect() as conn:
             return list(conn.execute(select(dead_letters).order_by(dead_letters.c.id)))

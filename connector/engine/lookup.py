@@ -1,0 +1,108 @@
+"""Where gather() gets records: live from the CRMs (the worker), or from a walk already made (the backfill).
+
+The backfill walks both CRMs page by page anyway; pairing from those pages instead of re-reading each
+record is what keeps its API calls near the minimum the batch endpoints allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from connector.core.pair import HubSpotRecord, SalesforceRecord
+from connector.crm.hubspot import HubSpotClient
+from connector.crm.salesforce import SalesforceClient
+from connector.settings.mapping_config import MappingConfig
+
+
+def hubspot_properties(mapping: MappingConfig) -> list[str]:
+    names = {f.hubspot for f in mapping.fields if f.hubspot}
+    return sorted(names | {"email", "lastmodifieddate", "createdate"})
+
+
+def salesforce_fields(mapping: MappingConfig, sobject: str) -> list[str]:
+    names = {f.salesforce_name(sobject) for f in mapping.fields} - {None}
+    names.add(mapping.salesforce.external_id_field)
+    names.add("Email")
+    if sobject == "Lead":
+        names.update({"Status", "IsConverted", "ConvertedContactId"})
+    return sorted(n for n in names if n)
+
+
+class Lookup(Protocol):
+    def hubspot_by_id(self, ids: Iterable[str]) -> dict[str, HubSpotRecord]: ...
+    def hubspot_get(self, contact_id: str) -> HubSpotRecord | None: ...
+    def hubspot_by_email(self, emails: Iterable[str]) -> dict[str, HubSpotRecord]: ...
+    def salesforce_by_id(self, sobject: str, ids: Iterable[str]) -> dict[str, SalesforceRecord]: ...
+    def salesforce_by_email(self, sobject: str, emails: Iterable[str]) -> dict[str, list[SalesforceRecord]]: ...
+
+
+class LiveLookup:
+    """Batch reads from the CRMs: one call per 100 (HubSpot) or 2,000 (Salesforce) ids."""
+
+    def __init__(self, mapping: MappingConfig, hubspot: HubSpotClient, salesforce: SalesforceClient) -> None:
+        self._mapping, self._hubspot, self._salesforce = mapping, hubspot, salesforce
+
+    def hubspot_by_id(self, ids: Iterable[str]) -> dict[str, HubSpotRecord]:
+        ids = list(ids)
+        return self._hubspot.read(ids, hubspot_properties(self._mapping)) if ids else {}
+
+    def hubspot_get(self, contact_id: str) -> HubSpotRecord | None:
+        return self._hubspot.get(contact_id, hubspot_properties(self._mapping))
+
+    def hubspot_by_email(self, emails: Iterable[str]) -> dict[str, HubSpotRecord]:
+        emails = list(emails)
+        if not emails:
+            return {}
+        return self._hubspot.read(emails, hubspot_properties(self._mapping), id_property="email")
+
+    def salesforce_by_id(self, sobject: str, ids: Iterable[str]) -> dict[str, SalesforceRecord]:
+        ids = list(ids)
+        return self._salesforce.read(sobject, ids, salesforce_fields(self._mapping, sobject)) if ids else {}
+
+    def salesforce_by_email(self, sobject: str, emails: Iterable[str]) -> dict[str, list[SalesforceRecord]]:
+        emails = list(emails)
+        if not emails:
+            return {}
+        return self._salesforce.find_by(sobject, "Email", emails, salesforce_fields(self._mapping, sobject))
+
+
+class SnapshotLookup:
+    """Answers from records already walked. A walk is complete, so what it lacks does not exist, except
+    a merged-away HubSpot id, which only a get can follow (rare: one call each)."""
+
+    def __init__(self, hubspot: Iterable[HubSpotRecord], salesforce: Iterable[SalesforceRecord],
+                 live: LiveLookup) -> None:
+        self._hs = {r.id: r for r in hubspot}
+        self._sf: dict[str, dict[str, SalesforceRecord]] = {}
+        for record in salesforce:
+            self._sf.setdefault(record.type, {})[record.id] = record
+        self._hs_email = {_email(r.properties.get("email")): r for r in self._hs.values()}
+        self._sf_email: dict[str, dict[str, list[SalesforceRecord]]] = {}
+        for sobject, records in self._sf.items():
+            for record in records.values():
+                if record.type == "Lead" and record.fields.get("IsConverted"):
+                    continue  # as the live query: converted Leads continue as their Contact
+                self._sf_email.setdefault(sobject, {}).setdefault(_email(record.fields.get("Email")), []).append(record)
+        self._live = live
+
+    def hubspot_by_id(self, ids: Iterable[str]) -> dict[str, HubSpotRecord]:
+        return {i: self._hs[i] for i in ids if i in self._hs}
+
+    def hubspot_get(self, contact_id: str) -> HubSpotRecord | None:
+        return self._hs.get(contact_id) or self._live.hubspot_get(contact_id)
+
+    def hubspot_by_email(self, emails: Iterable[str]) -> dict[str, HubSpotRecord]:
+        return {e: self._hs_email[e] for e in emails if e in self._hs_email}
+
+    def salesforce_by_id(self, sobject: str, ids: Iterable[str]) -> dict[str, SalesforceRecord]:
+        records = self._sf.get(sobject, {})
+        return {i: records[i] for i in ids if i in records}
+
+    def salesforce_by_email(self, sobject: str, emails: Iterable[str]) -> dict[str, list[SalesforceRecord]]:
+        by_email = self._sf_email.get(sobject, {})
+        return {e: by_email[e] for e in emails if e in by_email}
+
+
+def _email(value: object) -> str:
+    return str(value or "").strip().lower()
