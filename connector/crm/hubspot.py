@@ -8,6 +8,7 @@ are turned off so that there is one retry policy, ours.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ T = TypeVar("T")
 BATCH = 100  # HubSpot's limit of inputs per batch call
 SEARCH_PAGE = 200
 SEARCH_CAP = 10_000  # HubSpot refuses to page past 10,000 results of one query
+SEARCH_GAP_S = 0.21  # the search endpoint's own limit: 5 requests per second per account
 
 
 @dataclass
@@ -51,6 +53,7 @@ class HubSpotClient:
         self._budget = budget
         self._timeout = timeout_s
         self.max_wait_s = max_wait_s  # the longest single wait between retries, whatever a header asks
+        self._last_search = 0.0
 
     @property
     def sdk(self) -> HubSpot:
@@ -96,8 +99,7 @@ class HubSpotClient:
                     filter_groups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GT",
                                                  "value": str(cursor_ms)}]}],
                     sorts=["lastmodifieddate"], properties=properties, limit=SEARCH_PAGE, after=after)
-                page = self._call("POST /crm/v3/objects/contacts/search",
-                                  lambda r=request: self._sdk.crm.contacts.search_api.do_search(r))
+                page = self._call("POST /crm/v3/objects/contacts/search", lambda r=request: self._search(r))
                 for obj in page.results or []:
                     record = _record(obj)
                     if record.updated_at:
@@ -115,6 +117,14 @@ class HubSpotClient:
             cursor_ms = last_ms - 1  # re-read that millisecond: duplicates are harmless, gaps are not
 
     # -- writes --------------------------------------------------------------------------------
+
+    def _search(self, request: PublicObjectSearchRequest) -> Any:
+        # Pace searches under their 5/s limit rather than spend calls on 429s.
+        wait = self._last_search + SEARCH_GAP_S - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._last_search = time.monotonic()
+        return self._sdk.crm.contacts.search_api.do_search(request)
 
     def update(self, changes: dict[str, dict[str, Any]]) -> BatchOutcome:
         def send(chunk: list[str]) -> Any:

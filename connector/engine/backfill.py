@@ -25,7 +25,6 @@ from connector.settings import Settings
 from connector.store.claims import Mark
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-CHUNK = 200  # people per plan: Salesforce collections take 200, HubSpot batches 2 x 100
 
 
 @dataclass
@@ -69,18 +68,17 @@ def backfill(settings: Settings, engine: Engine, clients: Clients, since: dateti
     lengths = lengths or {o: clients.salesforce.lengths(o) for o in mapping.salesforce.objects}
     marks = [Mark("hubspot", r.id, "contact", 0, 0, False) for r in hubspot]
     marks += [Mark("salesforce", r.id, r.type, 0, 0, False) for r in salesforce]
-    for offset in range(0, len(marks), CHUNK):
-        gathered = gather(engine, mapping, lookup, marks[offset:offset + CHUNK])
-        plan = build_plan(mapping, gathered, lengths)
-        report.people += len(plan.people)
-        if dry_run:
-            report.plans.append(plan)
-            continue
-        outcome = apply_plan(plan, clients, mapping)
-        record_outcome(engine, uuid.uuid4().hex, plan, outcome)
-        report.writes += outcome.writes
-        report.creates += outcome.creates
-        report.dead_letters += outcome.dead_letters
-        if progress:
-            progress("reconciled", len(plan.people))
+    # One plan for everyone: pairing sees every record at once (no person is paired twice across
+    # chunks), and each kind of write goes out at its endpoint's full batch size.
+    gathered = gather(engine, mapping, lookup, marks)
+    plan = build_plan(mapping, gathered, lengths)
+    report.people = len(plan.people)
+    report.plans.append(plan)
+    if dry_run:
+        return report
+    outcome = apply_plan(plan, clients, mapping)
+    record_outcome(engine, uuid.uuid4().hex, plan, outcome)
+    report.writes, report.creates, report.dead_letters = outcome.writes, outcome.creates, outcome.dead_letters
+    if progress:
+        progress("reconciled", len(plan.people))
     return report

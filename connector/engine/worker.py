@@ -141,6 +141,8 @@ class Worker:
             report = self.run_batch()
             if report is None or report.error:
                 stop.wait(cfg.idle_sleep_s)
+            elif report.claimed < cfg.batch_size:
+                stop.wait(cfg.coalesce_s)
 
     def _backoff(self, mark: Mark) -> float:
         return min(3600.0, 5.0 * (2 ** mark.attempts))

@@ -126,6 +126,8 @@ class ServerThread:
     """Serve a WSGI app on a loopback port in a daemon thread (port 0 picks a free one)."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, ssl_context: Any = None) -> None:
+        # One log line per emulated API call drowns everything else; the call counters say more.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
         self.host = host
         self.port = self._server.server_port

@@ -109,6 +109,9 @@ class Worker(Model):
     batch_size: int = Field(100, ge=1, le=100)
     lease_s: int = Field(120, ge=10)
     idle_sleep_s: float = Field(0.5, gt=0)
+    coalesce_s: float = Field(
+        0.75, ge=0, description="After a part-full batch, wait this long so a burst's marks (and our own "
+                               "writes' echoes) are reconciled together: fewer API calls for a little latency.")
     poll_interval_s: int = Field(300, ge=10, description="Scheduled poll that catches missed webhooks.")
     max_attempts: int = Field(8, ge=1)
 

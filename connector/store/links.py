@@ -23,15 +23,20 @@ class Link:
     brain: dict[str, Any] = field(default_factory=dict)
 
 
+# Ids per IN (...) list: SQLite builds before 3.32 allow 999 bound parameters in one statement.
+IN_CHUNK = 400
+
+
 def load_links(engine: Engine, hubspot_ids: Iterable[str], salesforce_ids: Iterable[str]) -> list[Link]:
     hs, sf = sorted(set(hubspot_ids)), sorted(set(salesforce_ids))
-    if not hs and not sf:
-        return []
+    found: dict[int, Link] = {}
     with engine.connect() as conn:
-        rows = conn.execute(select(contacts).where(
-            contacts.c.deleted_at.is_(None),
-            or_(contacts.c.hubspot_id.in_(hs), contacts.c.salesforce_id.in_(sf)))).all()
-    return [_link(r) for r in rows]
+        for column, ids in ((contacts.c.hubspot_id, hs), (contacts.c.salesforce_id, sf)):
+            for start in range(0, len(ids), IN_CHUNK):
+                rows = conn.execute(select(contacts).where(contacts.c.deleted_at.is_(None),
+                                                           column.in_(ids[start:start + IN_CHUNK])))
+                found.update((r.id, _link(r)) for r in rows)
+    return list(found.values())
 
 
 def links_by_email(engine: Engine, emails: Iterable[str]) -> dict[str, list[Link]]:

@@ -1,0 +1,156 @@
+"""Which nurture track a lead is on, and which touches go out now: a pure function of state and time.
+
+A track is the first in config order whose `for` fits (persona x journey stage x lifecycle), whose
+goal (`exit_when`) is not reached, and which still has a touch the lead has not had. A touch is never
+sent twice (key "track:touch"), and content already sent on another track is skipped, so a lead that
+moves between tracks when its journey stage changes does not get the same piece twice. A track whose
+every touch is done is exhausted; the lead falls through to the next fitting track, or to none.
+The caller persists the returned `sent` list only after executing the touches: if it does not, the
+next run returns the same touches again (same idempotency keys).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from connector.core.cadence import Clock, zone
+from connector.core.predicates import Ctx, Reasoned
+from connector.settings.nurture_config import NurtureConfig, Touch, Track
+
+SentEntry = list  # [key "track:touch", ISO time, content id or None], JSON-friendly
+
+
+@dataclass(frozen=True, slots=True)
+class DueTouch:
+    track: str
+    touch: str
+    channel: str
+    content: str | None
+    hubspot_workflow_id: int | None
+    hubspot_list_id: str | None
+    salesforce_campaign_id: str | None
+    task_subject: str | None
+    key: str  # idempotency key: look before you enroll
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    track: str | None
+    reason: str
+    track_since: datetime | None
+    due: tuple[DueTouch, ...]
+    next_touch: str | None  # the touch that comes next, when it is not due yet
+    next_touch_at: datetime | None
+    sent: list[SentEntry]
+    position: int  # touches of the track already done
+    length: int
+
+
+class _Track:
+    __slots__ = ("cfg", "exit", "lifecycle", "name", "personas", "stages")
+
+    def __init__(self, track: Track) -> None:
+        self.cfg = track
+        self.name = track.name
+        self.personas = frozenset(track.for_.personas) if track.for_.personas is not None else None
+        self.stages = frozenset(track.for_.stages) if track.for_.stages is not None else None
+        self.lifecycle = frozenset(track.for_.lifecycle) if track.for_.lifecycle is not None else None
+        self.exit = Reasoned(track.exit_when) if track.exit_when is not None else None
+
+    def fits(self, persona: str | None, stage: str | None, lifecycle: str) -> bool:
+        return ((self.personas is None or persona in self.personas)
+                and (self.stages is None or stage in self.stages)
+                and (self.lifecycle is None or lifecycle in self.lifecycle))
+
+
+class Planner:
+    def __init__(self, config: NurtureConfig) -> None:
+        self.clock = Clock(config.cadence)
+        self.tracks = [_Track(t) for t in config.tracks]
+        self.suppress = Reasoned(config.cadence.suppress_when) if config.cadence.suppress_when else None
+
+    def suppressed(self, ctx: Ctx) -> str | None:
+        facts = ctx.facts
+        # Built in, whatever the config says: never touch these addresses.
+        if facts.get("unsubscribed"):
+            return "unsubscribed"
+        if facts.get("bounced"):
+            return "bounced"
+        if facts.get("email_valid") is False:
+            return "invalid address"
+        return self.suppress.reason(ctx) if self.suppress is not None else None
+
+    def plan(self, ctx: Ctx, persona: str | None, stage: str | None, lifecycle: str,
+             previous_track: str | None, previous_since: datetime | None, sent: list[SentEntry]) -> Plan:
+        now = ctx.now
+        sent = list(sent)
+        why_not = self.suppressed(ctx)
+        if why_not is not None:
+            return Plan(None, f"suppressed: {why_not}", None, (), None, None, sent, 0, 0)
+        keys = {entry[0] for entry in sent}
+        contents = {entry[2] for entry in sent if entry[2]}
+        notes: list[str] = []
+        chosen: _Track | None = None
+        for track in self.tracks:
+            if not track.fits(persona, stage, lifecycle):
+                continue
+            goal = track.exit.reason(ctx) if track.exit is not None else None
+            if goal is not None:
+                notes.append(f"{track.name} exited on goal ({goal})")
+                continue
+            if _pending(track.cfg, keys, contents) is None:
+                notes.append(f"{track.name} exited: content exhausted")
+                continue
+            chosen = track
+            break
+        if chosen is None:
+            where = f"persona {persona}, journey stage {stage}, lifecycle {lifecycle}"
+            return Plan(None, "; ".join(notes) or f"no track fits {where}", None, (), None, None, sent, 0, 0)
+
+        reason = f"first track for persona {persona} × stage {stage} × lifecycle {lifecycle}"
+        since = previous_since if chosen.name == previous_track and previous_since is not None else now
+        if previous_track is not None and previous_track != chosen.name:
+            reason += f"; moved from {previous_track}"
+        if notes:
+            reason += "; " + "; ".join(notes)
+        return self._schedule(ctx, chosen.cfg, reason, since, sent, keys, contents)
+
+    def _schedule(self, ctx: Ctx, track: Track, reason: str, since: datetime, sent: list[SentEntry],
+                  keys: set[str], contents: set[str]) -> Plan:
+        now = ctx.now
+        tz = zone(ctx.facts.get(self.clock.timezone_field or ""), self.clock.default_timezone)
+        times = [datetime.fromisoformat(entry[1]) for entry in sent]
+        prefix = track.name + ":"
+        in_track = [t for entry, t in zip(sent, times, strict=True) if entry[0].startswith(prefix)]
+        last_in_track = max(in_track) if in_track else since
+        due: list[DueTouch] = []
+        touch = _pending(track, keys, contents)
+        next_at: datetime | None = None
+        while touch is not None:
+            floor = last_in_track + timedelta(days=touch.wait_days)
+            at = self.clock.allowed(max(self.clock.earliest(floor, times), now), tz)
+            if at > now:
+                next_at = at
+                break
+            key = f"{track.name}:{touch.name}"
+            due.append(DueTouch(track.name, touch.name, touch.channel, touch.content, touch.hubspot_workflow_id,
+                                touch.hubspot_list_id, touch.salesforce_campaign_id, touch.task_subject, key))
+            sent.append([key, now.isoformat(), touch.content])
+            times.append(now)
+            keys.add(key)
+            if touch.content:
+                contents.add(touch.content)
+            last_in_track = now
+            touch = _pending(track, keys, contents)
+        done = sum(1 for t in track.touches if f"{track.name}:{t.name}" in keys)
+        return Plan(track.name, reason, since, tuple(due), touch.name if touch else None, next_at, sent,
+                    done, len(track.touches))
+
+
+def _pending(track: Track, keys: set[str], contents: set[str]) -> Touch | None:
+    for touch in track.touches:
+        if f"{track.name}:{touch.name}" in keys or (touch.content and touch.content in contents):
+            continue
+        return touch
+    return None
