@@ -49,7 +49,9 @@ class BatchOutcome:
 class HubSpotClient:
     def __init__(self, base_url: str, access_token: str, budget: Budget | None = None, timeout_s: float = 30,
                  max_wait_s: float = 30) -> None:
-        self._sdk = HubSpot(access_token=access_token, host=base_url.rstrip("/"), retry=urllib3.Retry(0, read=False))
+        base = base_url.rstrip("/")
+        # host= reaches every generated API; base_url= the SDK's generic api_request (legacy endpoints).
+        self._sdk = HubSpot(access_token=access_token, host=base, base_url=base, retry=urllib3.Retry(0, read=False))
         self._budget = budget
         self._timeout = timeout_s
         self.max_wait_s = max_wait_s  # the longest single wait between retries, whatever a header asks
@@ -165,6 +167,73 @@ class HubSpotClient:
                 outcome.done[key_of(record)] = record
             outcome.errors.extend(_batch_errors(result, chunk))
         return outcome
+
+    # -- nurture executors ----------------------------------------------------------------------
+
+    def enroll_in_workflow(self, workflow_id: int, email: str) -> None:
+        """Legacy v2 enrollment by email: the SDK has no typed API for it, so its generic request."""
+        from urllib.parse import quote
+
+        self.request("POST /automation/v2/workflows/{id}/enrollments/contacts/{email}", "POST",
+                     f"/automation/v2/workflows/{workflow_id}/enrollments/contacts/{quote(email)}")
+
+    def add_to_list(self, list_id: str, contact_ids: list[str]) -> None:
+        """Static list membership (feeds list-based workflows and ad audiences); members already in are ignored."""
+        for chunk in chunks(sorted(set(contact_ids)), BATCH):
+            self._call("PUT /crm/v3/lists/{id}/memberships/add",
+                       lambda c=chunk: self._sdk.crm.lists.memberships_api.add(list_id, c))
+
+    def create_tasks(self, tasks: list[dict[str, Any]]) -> list[RecordError | str]:
+        """Tasks associated to contacts (association type 204). Each input: properties + contact_id.
+        Returns the new task id, or the refusal, per input in order."""
+        from hubspot.crm.objects.tasks import (
+            AssociationSpec,
+            BatchInputSimplePublicObjectBatchInputForCreate,
+            PublicAssociationsForObject,
+            PublicObjectId,
+            SimplePublicObjectBatchInputForCreate,
+        )
+
+        results: list[RecordError | str] = []
+        for chunk in chunks(tasks, BATCH):
+            body = BatchInputSimplePublicObjectBatchInputForCreate(inputs=[SimplePublicObjectBatchInputForCreate(
+                properties=t["properties"], associations=[PublicAssociationsForObject(
+                    to=PublicObjectId(id=t["contact_id"]),
+                    types=[AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=204)])])
+                for t in chunk])
+            try:
+                result = self._call("POST /crm/v3/objects/tasks/batch/create",
+                                    lambda b=body: self._sdk.crm.objects.tasks.batch_api.create(b))
+            except FatalError as exc:
+                results.extend(RecordError(t["contact_id"], exc.code or "ERROR", exc.message) for t in chunk)
+                continue
+            created = [str(obj.id) for obj in result.results or []]
+            errors = _batch_errors(result, [t["contact_id"] for t in chunk])
+            results.extend(created + list(errors))
+        return results
+
+    def ensure_properties(self, group: str, properties: dict[str, str]) -> list[str]:
+        """Create the connector's custom contact properties (name -> type) that do not exist yet."""
+        from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
+
+        existing = {p.name for p in self._call("GET /crm/v3/properties/contacts",
+                                               lambda: self._sdk.crm.properties.core_api.get_all("contacts")).results}
+        groups = {g.name for g in self._call("GET /crm/v3/properties/contacts/groups",
+                                             lambda: self._sdk.crm.properties.groups_api.get_all("contacts")).results}
+        if group not in groups:
+            self._call("POST /crm/v3/properties/contacts/groups", lambda: self._sdk.crm.properties.groups_api.create(
+                "contacts", PropertyGroupCreate(name=group, label="Nurture Connector")))
+        created = []
+        for name, kind in properties.items():
+            if name in existing:
+                continue
+            field_type = {"number": "number", "date": "date", "datetime": "date"}.get(kind, "text")
+            body = PropertyCreate(name=name, label=name.replace("_", " ").title(), type=kind, field_type=field_type,
+                                  group_name=group)
+            self._call("POST /crm/v3/properties/contacts",
+                       lambda b=body: self._sdk.crm.properties.core_api.create("contacts", b))
+            created.append(name)
+        return created
 
     def archive(self, ids: list[str]) -> None:
         for contact_id in ids:

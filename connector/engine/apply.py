@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from connector.core.pair import SalesforceRecord
 from connector.crm.errors import RecordError
 from connector.engine.clients import Clients
+from connector.engine.nurture_step import NurtureOutcome
 from connector.engine.plan import BatchPlan, Step
 from connector.settings.mapping_config import MappingConfig
 from connector.store.audit_log import AuditEntry, write_audit, write_dead_letter
@@ -164,8 +165,9 @@ def _unknown(step: Step) -> RecordError:
     return RecordError(str(step.object_id), "NOT_APPLIED", "the CRM returned no result for this record")
 
 
-def record_outcome(engine: Engine, run_id: str, plan: BatchPlan, outcome: Outcome) -> list[int]:
-    """Save links and merge bases, audit and dead letters in one transaction. Returns contact ids."""
+def record_outcome(engine: Engine, run_id: str, plan: BatchPlan, outcome: Outcome,
+                   nurture: NurtureOutcome | None = None) -> list[int]:
+    """Save links, merge bases and brain state, audit and dead letters in one transaction. Returns contact ids."""
     now = datetime.now(UTC)
     contact_ids: list[int] = []
     dead_by_person: dict[int, list[tuple[Step, RecordError]]] = {}
@@ -183,6 +185,8 @@ def record_outcome(engine: Engine, run_id: str, plan: BatchPlan, outcome: Outcom
                 deleted = {k: v for k, v in link.synced.items() if k.startswith("_")}
                 link.synced = {**pair.base, **deleted}
             link.email = str(pair.canonical.get("email") or link.email or "") or None
+            if nurture is not None and index in nurture.results:
+                _remember_brain(link, nurture, index)
             contact_id = save_link(conn, link, now)
             contact_ids.append(contact_id)
             for step, error in dead_by_person.get(index, []):
@@ -194,8 +198,20 @@ def record_outcome(engine: Engine, run_id: str, plan: BatchPlan, outcome: Outcom
             for note in person.notes:
                 outcome.audit.append((index, AuditEntry("store", "contact", str(contact_id), "link",
                                                         rule="identity", message=note)))
+        for index, action, message in (nurture.notes if nurture else []):
+            outcome.audit.append((index, AuditEntry("nurture", "contact", None, action, rule="brain", message=message)))
         write_audit(conn, run_id, [replace(entry, contact_id=contact_ids[index] or None)
                                    for index, entry in outcome.audit], now)
         write_audit(conn, run_id, [AuditEntry(system, "record", oid, "duplicate", message=why, rule="identity")
                                    for system, oid, why in plan.duplicates], now)
     return contact_ids
+
+
+def _remember_brain(link: Any, nurture: NurtureOutcome, index: int) -> None:
+    """Keep the brain's new state only if its touches and alerts went out; else they come due again."""
+    result = nurture.results[index]
+    counters = link.brain.get("counters")
+    if index in nurture.failed:
+        return
+    link.brain = {**result.state, **({"counters": counters} if counters else {})}
+    link.next_due_at = result.next_touch_at

@@ -12,18 +12,23 @@ from typing import Protocol
 from connector.core.pair import HubSpotRecord, SalesforceRecord
 from connector.crm.hubspot import HubSpotClient
 from connector.crm.salesforce import SalesforceClient
-from connector.settings.mapping_config import MappingConfig
+from connector.settings.mapping_config import MappingConfig, Writeback
 
 
 def hubspot_properties(mapping: MappingConfig) -> list[str]:
+    """Mapped properties, the brain's write-back targets, and the facts and engagement signals it reads."""
     names = {f.hubspot for f in mapping.fields if f.hubspot}
-    return sorted(names | {"email", "lastmodifieddate", "createdate"})
+    names |= {Writeback.target(t)[0] for t in mapping.writeback.hubspot.values()}
+    signals = mapping.engagement
+    names |= set(signals.hubspot_counters) | set(signals.hubspot_last_dates.values())
+    names |= {signals.conversion_name_property, "lifecyclestage", "hubspot_owner_id", "hs_email_hard_bounce_reason"}
+    return sorted(n for n in names | {"email", "lastmodifieddate", "createdate"} if n)
 
 
 def salesforce_fields(mapping: MappingConfig, sobject: str) -> list[str]:
     names = {f.salesforce_name(sobject) for f in mapping.fields} - {None}
-    names.add(mapping.salesforce.external_id_field)
-    names.add("Email")
+    names |= {Writeback.target(t)[0] for t in mapping.writeback.salesforce.values()}
+    names.update({mapping.salesforce.external_id_field, "Email", "EmailBouncedReason", "OwnerId"})
     if sobject == "Lead":
         names.update({"Status", "IsConverted", "ConvertedContactId"})
     return sorted(n for n in names if n)

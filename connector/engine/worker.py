@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -23,7 +24,9 @@ from connector.engine.apply import apply_plan, record_outcome
 from connector.engine.clients import Clients
 from connector.engine.gather import gather
 from connector.engine.lookup import LiveLookup, Lookup
+from connector.engine.nurture_step import derive_engagement, execute, make_brain, think
 from connector.engine.plan import BatchPlan, build_plan
+from connector.engine.scheduler import mark_due
 from connector.settings import Settings
 from connector.store.claims import Mark, claim, release
 
@@ -39,6 +42,8 @@ class BatchReport:
     creates: int = 0
     dead_letters: int = 0
     retried: int = 0
+    touches: int = 0
+    tasks: int = 0
     error: str | None = None
     plan: BatchPlan | None = None
     seconds: float = 0.0
@@ -65,7 +70,8 @@ class RunTotals:
 
 class Worker:
     def __init__(self, settings: Settings, engine: Engine, clients: Clients, dry_run: bool = False,
-                 owner: str | None = None, on_plan: Callable[[BatchPlan], None] | None = None) -> None:
+                 owner: str | None = None, on_plan: Callable[[BatchPlan], None] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.clients = clients
@@ -74,6 +80,8 @@ class Worker:
         self.on_plan = on_plan
         self._lengths: dict[str, dict[str, int]] | None = None
         self.lookup: Lookup = LiveLookup(settings.mapping, clients.hubspot, clients.salesforce)
+        self.brain = make_brain(settings)
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def lengths(self) -> dict[str, dict[str, int]]:
         if self._lengths is None:
@@ -92,6 +100,10 @@ class Worker:
                 self.clients.budget.check("salesforce", urgent=False)
             gathered = gather(self.engine, self.settings.mapping, self.lookup, marks)
             plan = build_plan(self.settings.mapping, gathered, self.lengths())
+            now = self.clock()
+            if not self.dry_run:
+                derive_engagement(self.settings, self.engine, plan, now)
+            nurture = think(self.settings, self.brain, self.engine, plan, now)
             report.people, report.plan = len(plan.people), plan
             if self.on_plan:
                 self.on_plan(plan)
@@ -99,7 +111,10 @@ class Worker:
                 release(self.engine, [], [(m, 0.0) for m in marks])  # leave them dirty, leases dropped
                 return report
             outcome = apply_plan(plan, self.clients, self.settings.mapping)
-            record_outcome(self.engine, report.run_id, plan, outcome)
+            execute(self.settings, self.clients, plan, nurture, now,
+                    write_ok=lambda i: i not in outcome.failed_sides)
+            record_outcome(self.engine, report.run_id, plan, outcome, nurture)
+            report.touches, report.tasks = nurture.touches, nurture.tasks
         except (CrmError, BudgetExhausted) as exc:
             report.error = str(exc)
             log.warning("batch of %d failed, will retry: %s", len(marks), exc)
@@ -138,6 +153,7 @@ class Worker:
                 except CrmError as exc:
                     log.warning("scheduled poll failed: %s", exc)
                 next_poll = time.monotonic() + cfg.poll_interval_s
+            mark_due(self.engine, self.clock())
             report = self.run_batch()
             if report is None or report.error:
                 stop.wait(cfg.idle_sleep_s)

@@ -77,11 +77,39 @@ class SalesforceSide(Model):
     mark_field: str | None = Field(None, description="With deletions: mark, the HubSpot property to flag.")
 
 
-class Writeback(Model):
-    """Where the brain's results are written: canonical output -> CRM field names."""
+class WritebackField(Model):
+    field: str
+    values: dict[str, str] = Field(default_factory=dict, description="Our value -> the CRM's picklist value.")
 
-    hubspot: dict[str, str] = Field(default_factory=dict)
-    salesforce: dict[str, str] = Field(default_factory=dict)
+
+BrainOutput = Literal["score", "fit_score", "engagement_score", "persona", "segments", "journey_stage", "track",
+                      "next_touch", "lifecycle_stage"]
+
+
+class Writeback(Model):
+    """Where the brain's results are written: output -> CRM field name (or {field, values} for a picklist)."""
+
+    hubspot: dict[BrainOutput, str | WritebackField] = Field(default_factory=dict)
+    salesforce: dict[BrainOutput, str | WritebackField] = Field(default_factory=dict)
+
+    @staticmethod
+    def target(entry: str | WritebackField) -> tuple[str, dict[str, str]]:
+        return (entry, {}) if isinstance(entry, str) else (entry.field, entry.values)
+
+
+class EngagementSignals(Model):
+    """CRM signals that become engagement facts in the ledger (HubSpot sends no webhook per email open)."""
+
+    hubspot_counters: dict[str, str] = Field(
+        default_factory=lambda: {"hs_email_open_count": "email_open", "hs_email_click_count": "email_click",
+                                 "num_conversion_events": "form_submit", "hs_analytics_num_page_views": "page_view"},
+        description="A counter property -> the event type each increment records.")
+    hubspot_last_dates: dict[str, str] = Field(
+        default_factory=lambda: {"hs_email_open_count": "hs_email_last_open_date",
+                                 "hs_email_click_count": "hs_email_last_click_date",
+                                 "num_conversion_events": "recent_conversion_date"},
+        description="When the newest increment happened (else: when it was seen).")
+    conversion_name_property: str = "recent_conversion_event_name"
 
 
 class MappingConfig(Model):
@@ -90,6 +118,7 @@ class MappingConfig(Model):
     salesforce: SalesforceSide = SalesforceSide()
     fields: list[FieldMapping] = Field(min_length=1)
     writeback: Writeback = Writeback()
+    engagement: EngagementSignals = EngagementSignals()
 
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]

@@ -4,10 +4,18 @@ Every statement here is a batch (one executemany or one multi-row statement per 
 statement per event: a 100-event HubSpot request costs a handful of statements, which is where the
 ingest throughput comes from. Redelivery is a no-op by the unique keys (inbox: source + source event
 id; engagement: event_key); a dirty mark is level-triggered, so marking it again only bumps `version`.
+
+On SQLite the statements are plain SQL run with the driver's `executemany` on the caller's connection
+(same transaction), with rows built as tuples in the exact text forms SQLAlchemy's SQLite types store
+(DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, JSON by the dialect's serializer, Boolean as 0/1):
+SQLAlchemy's per-row parameter processing cost more than SQLite's insert itself (docs/PERFORMANCE-
+ingest.md). PostgreSQL keeps the Core statements below; tests/webhooks/test_inbox.py holds the two
+paths to the same rows.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +26,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from connector.store.models import contacts, counters, dirty, engagement, inbox
+
+try:  # a dozen times faster than json.dumps for an event; the stdlib's text is used whenever it refuses
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; without it the stdlib does the same job
+    orjson = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +108,143 @@ def record(
     (`with engine.begin() as conn:`), so everything here commits or none of it does.
     """
     now = now or datetime.now(UTC)
-    new = _insert_events(conn, events, now)
-    _upsert_marks(conn, marks, now)
-    _insert_facts(conn, list(facts))
     all_counts = dict(counts or {})
-    if events and new < len(events):
-        key = f"webhooks.{events[0].source}.duplicates"
-        all_counts[key] = all_counts.get(key, 0) + len(events) - new
+    new = write(conn, events, marks, facts=facts, counts=all_counts, now=now)
     increment(conn, all_counts, now)
     return new
 
+
+def write(
+    conn: Connection,
+    events: list[InboxEvent],
+    marks: list[DirtyMark],
+    *,
+    facts: Iterable[EngagementFact] = (),
+    counts: dict[str, float] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """`record` without the counters upsert: redeliveries are added to `counts` for the caller to
+    `increment` once."""
+    return write_many(conn, [(events, marks, list(facts))], counts=counts, now=now)[0]
+
+
+Batch = tuple[list[InboxEvent], list[DirtyMark], list[EngagementFact]]
+
+
+def write_many(conn: Any, batches: list[Batch], *, counts: dict[str, float] | None = None,
+               now: datetime | None = None) -> list[int]:
+    """Several requests' writes in the caller's transaction (a group commit, webhooks/edge.py).
+
+    Each batch's events are inserted on their own, so each request learns how many of its events were
+    new; the dirty marks and engagement facts of all batches go in one statement each (a contact marked
+    by several requests of the group is marked once, urgent if any was). `conn` is a SQLAlchemy
+    Connection, or a sqlite3 connection whose transaction the caller commits. Redeliveries are added to
+    `counts` (for one `increment` by the caller).
+    """
+    now = now or datetime.now(UTC)
+    marks: dict[tuple[str, str], DirtyMark] = {}
+    facts: list[EngagementFact] = []
+    for _, batch_marks, batch_facts in batches:
+        for m in batch_marks:
+            seen = marks.get((m.system, m.object_id))
+            marks[(m.system, m.object_id)] = m if seen is None or m.urgent or not seen.urgent else \
+                DirtyMark(m.system, m.object_id, m.object_type, True)
+        facts.extend(batch_facts)
+    if isinstance(conn, Connection) and conn.dialect.name != "sqlite":
+        news = [_insert_events(conn, events, now) for events, _, _ in batches]
+        _upsert_marks(conn, list(marks.values()), now)
+        _insert_facts(conn, facts)
+    else:
+        news = _sqlite_write(conn, batches, list(marks.values()), facts, now)
+    if counts is not None:
+        for (events, _, _), new in zip(batches, news, strict=True):
+            if events and new < len(events):
+                key = f"webhooks.{events[0].source}.duplicates"
+                counts[key] = counts.get(key, 0) + len(events) - new
+    return news
+
+
+# --- SQLite: the driver's executemany on precompiled SQL ----------------------------------------------------------
+
+_SQLITE_INBOX = (
+    "INSERT INTO inbox (source, source_event_id, object_type, object_id, kind, occurred_at, received_at, payload)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_event_id) DO NOTHING"
+)
+_SQLITE_DIRTY = (
+    "INSERT INTO dirty (system, object_id, object_type, version, marked_at, due_at, attempts, urgent)"
+    " VALUES (?, ?, ?, 1, ?, ?, 0, ?) ON CONFLICT (system, object_id) DO UPDATE SET"
+    " version = dirty.version + 1, object_type = excluded.object_type, marked_at = excluded.marked_at,"
+    " due_at = excluded.due_at, attempts = 0, urgent = (dirty.urgent OR excluded.urgent)"
+)
+_SQLITE_ENGAGEMENT = (
+    "INSERT INTO engagement (event_key, source, event_type, occurred_at, email, hubspot_id, salesforce_id,"
+    " contact_id, content_id, properties) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (event_key) DO NOTHING"
+)
+_SQLITE_COUNTERS = (
+    "INSERT INTO counters (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+    " value = counters.value + excluded.value, updated_at = excluded.updated_at"
+)
+
+
+def json_text(value: Any) -> str:
+    """JSON text for a stored payload: orjson's compact form, or the stdlib's where orjson refuses
+    (integers beyond 64 bits, lone surrogates), so anything the request parser accepted is stored."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:
+            pass
+    return json.dumps(value)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DateTime text form, in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def _sqlite_driver(conn: Any) -> Any:
+    """The sqlite3 connection under a SQLAlchemy Connection (same transaction), or the one given."""
+    return conn.connection.driver_connection if isinstance(conn, Connection) else conn
+
+
+def _json_dumps(conn: Any) -> Any:
+    serializer = conn.dialect._json_serializer if isinstance(conn, Connection) else None
+    return serializer or json_text
+
+
+def _sqlite_write(conn: Any, batches: list[Batch], marks: list[DirtyMark], facts: list[EngagementFact],
+                  now: datetime) -> list[int]:
+    dumps = _json_dumps(conn)
+    stamp = _sqlite_time(now)
+    cursor = _sqlite_driver(conn).cursor()
+    try:
+        news = []
+        for events, _, _ in batches:
+            if not events:
+                news.append(0)
+                continue
+            cursor.executemany(_SQLITE_INBOX, [
+                (e.source, e.source_event_id, e.object_type, e.object_id, e.kind,
+                 None if e.occurred_at is None else _sqlite_time(e.occurred_at), stamp, dumps(e.payload))
+                for e in events])
+            news.append(cursor.rowcount)
+        if marks:
+            cursor.executemany(_SQLITE_DIRTY, [
+                (m.system, m.object_id, m.object_type, stamp, stamp, int(m.urgent)) for m in marks])
+        if facts:
+            cursor.executemany(_SQLITE_ENGAGEMENT, [
+                (f.event_key, f.source, f.event_type, _sqlite_time(f.occurred_at), f.email, f.hubspot_id,
+                 f.salesforce_id, f.content_id, dumps(f.properties)) for f in facts])
+        return news
+    finally:
+        cursor.close()
+
+
+# --- PostgreSQL (and the reference for SQLite): SQLAlchemy Core ---------------------------------------------------
 
 def _inbox_stmt(stmt: Insert) -> Any:
     # A batch may repeat an id (HubSpot resends inside one request too); the conflict clause absorbs it.
@@ -183,14 +323,26 @@ def _insert_facts(conn: Connection, facts: list[EngagementFact]) -> None:
     conn.execute(_statement(conn, "engagement"), rows)
 
 
-def increment(conn: Connection, counts: Mapping[str, float], now: datetime | None = None) -> None:
+def increment(conn: Any, counts: Mapping[str, float], now: datetime | None = None) -> None:
     """Add to shared counters (rejections by reason, ignored event types, duplicates)."""
-    counts = {name: value for name, value in counts.items() if value}
+    merged: dict[str, float] = {}
+    for name, value in counts.items():
+        if value:
+            merged[name[:128]] = merged.get(name[:128], 0) + value
+    counts = merged
     if not counts:
         return
     now = now or datetime.now(UTC)
+    if not isinstance(conn, Connection) or conn.dialect.name == "sqlite":
+        stamp = _sqlite_time(now)
+        cursor = _sqlite_driver(conn).cursor()
+        try:
+            cursor.executemany(_SQLITE_COUNTERS, [(name, value, stamp) for name, value in sorted(counts.items())])
+        finally:
+            cursor.close()
+        return
     conn.execute(_statement(conn, "counters"),
-                 [{"name": name[:128], "value": value, "updated_at": now} for name, value in sorted(counts.items())])
+                 [{"name": name, "value": value, "updated_at": now} for name, value in sorted(counts.items())])
 
 
 def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str | None = None) -> int:

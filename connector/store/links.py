@@ -21,6 +21,7 @@ class Link:
     email: str | None = None
     synced: dict[str, Any] = field(default_factory=dict)
     brain: dict[str, Any] = field(default_factory=dict)
+    next_due_at: datetime | None = None
 
 
 # Ids per IN (...) list: SQLite builds before 3.32 allow 999 bound parameters in one statement.
@@ -71,7 +72,8 @@ def save_link(conn: Connection, link: Link, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     values = {"hubspot_id": link.hubspot_id, "salesforce_id": link.salesforce_id,
               "salesforce_type": link.salesforce_type, "email": (link.email or "").lower() or None,
-              "synced": link.synced, "brain": link.brain, "updated_at": now, "deleted_at": None}
+              "synced": link.synced, "brain": link.brain, "next_due_at": link.next_due_at, "updated_at": now,
+              "deleted_at": None}
     if link.id is None:
         # Another row may still hold one of these ids (a merge, a conversion): take the id over.
         _release_ids(conn, link)
@@ -93,4 +95,4 @@ def _release_ids(conn: Connection, link: Link) -> None:
 
 def _link(row: Any) -> Link:
     return Link(row.id, row.hubspot_id, row.salesforce_id, row.salesforce_type, row.email,
-                dict(row.synced or {}), dict(row.brain or {}))
+                dict(row.synced or {}), dict(row.brain or {}), row.next_due_at)

@@ -47,6 +47,7 @@ contacts = Table(
     Column("salesforce_type", String(16)),  # Lead | Contact
     Column("synced", JSON, nullable=False, default=dict),  # canonical field -> last value synced
     Column("brain", JSON, nullable=False, default=dict),  # last computed score/segments/stage, for explain
+    Column("next_due_at", DateTime(timezone=True), index=True),  # when the scheduler next wakes this contact
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),

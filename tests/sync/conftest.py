@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from simple_salesforce import Salesforce
 from sqlalchemy import Engine, select
 
 from connector.engine.clients import Clients, build_clients
+from connector.engine.nurture_step import setup_hubspot_properties
 from connector.engine.worker import RunTotals, Worker
 from connector.sandbox.launcher import Sandboxes, start_sandboxes
 from connector.settings import Settings, load_settings
@@ -21,13 +21,10 @@ from connector.store.inbox import DirtyMark, record
 from connector.store.models import audit, contacts, dead_letters
 
 
-@dataclass(repr=False)
 class SyncRig:
-    boxes: Sandboxes
-    settings: Settings
-    engine: Engine
-    clients: Clients
-    worker: Worker
+    # A plain class, not a dataclass: hypothesis prints a dataclass fixture field by field in reports.
+    def __init__(self, boxes: Sandboxes, settings: Settings, engine: Engine, clients: Clients, worker: Worker) -> None:
+        self.boxes, self.settings, self.engine, self.clients, self.worker = boxes, settings, engine, clients, worker
 
     def __repr__(self) -> str:  # hypothesis prints fixtures in failure reports: keep it short
         return f"SyncRig(hubspot={self.boxes.hubspot.url}, salesforce={self.boxes.salesforce.instance_url})"
@@ -103,6 +100,7 @@ def rig(config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
         upgrade(engine)
         clients = build_clients(settings, engine)
         clients.hubspot.max_wait_s = clients.salesforce.max_wait_s = 0.2  # tests don't sit out 10-s windows
+        setup_hubspot_properties(settings, clients)  # what `nurture setup` does once per portal
         yield SyncRig(boxes, settings, engine, clients, Worker(settings, engine, clients))
     finally:
         boxes.stop()

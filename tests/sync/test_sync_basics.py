@@ -20,11 +20,12 @@ def test_hubspot_contact_becomes_salesforce_lead(rig: Any) -> None:
     assert (lead["FirstName"], lead["LastName"], lead["Company"]) == ("Ada", "Lovelace", "Analytical Engines")
     assert lead["Industry"] == "Technology" and lead["Title"] == "VP Engineering"
     assert lead["HubSpot_Id__c"] == hs_id
-    # The Lead's defaulted Status flows back once (salesforce_to_hubspot); after that, silence.
+    # Once: the Lead's defaulted Status flows back to HubSpot, and the brain's results reach the new Lead.
     rig.mark("hubspot", hs_id)
     rig.mark("salesforce", link.salesforce_id, "Lead")
-    assert rig.sync().writes == 1
+    assert rig.sync().writes == 2
     assert rig.hs(hs_id)["hs_lead_status"] == "NEW"
+    assert rig.sf("Lead", link.salesforce_id)["Nurture_Persona__c"] == "executive_buyer"
     rig.mark("hubspot", hs_id)
     rig.mark("salesforce", link.salesforce_id, "Lead")
     assert rig.sync().writes == 0

@@ -1,0 +1,329 @@
+"""The brain inside the sync: engagement signals into the ledger, the pure brain per person, its results
+folded into the same batch writes, and its touches and alerts carried out by the CRMs' executors.
+
+Write-back values join the plan's update steps, so a rescore costs no extra call and writes only what
+changed. Touches and alerts are idempotent by key: Salesforce tasks are upserts on Nurture_Alert_Key__c,
+campaign members and list memberships ignore repeats, and the brain's state (what was sent, what was
+raised) is saved only after its executors succeeded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+
+from connector.core.brain import Brain, BrainInput, BrainResult
+from connector.core.conditions import as_datetime
+from connector.core.events import Event
+from connector.crm.errors import CrmError
+from connector.engine.clients import Clients
+from connector.engine.gather import Person
+from connector.engine.plan import BatchPlan, Step
+from connector.settings import Settings
+from connector.settings.mapping_config import Writeback
+from connector.store.inbox import EngagementFact, record
+from connector.store.models import engagement
+
+log = logging.getLogger(__name__)
+LIFECYCLE_ORDER = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer",
+                   "evangelist")
+
+
+@dataclass
+class NurtureOutcome:
+    results: dict[int, BrainResult] = field(default_factory=dict)  # person -> result
+    failed: set[int] = field(default_factory=set)  # persons whose touches or alerts did not all go out
+    touches: int = 0
+    tasks: int = 0
+    notes: list[tuple[int, str, str]] = field(default_factory=list)  # (person, action, message) for the audit
+
+
+# The HubSpot property type each write-back output needs, for `nurture setup`.
+OUTPUT_TYPES = {"score": "number", "fit_score": "number", "engagement_score": "number", "next_touch": "date"}
+
+
+def setup_hubspot_properties(settings: Settings, clients: Clients) -> list[str]:
+    """Create the custom contact properties the write-back names (group "nurture"); existing ones are kept."""
+    wanted = {}
+    for output, target in settings.mapping.writeback.hubspot.items():
+        name, _ = Writeback.target(target)
+        if name != "lifecyclestage":
+            wanted[name] = OUTPUT_TYPES.get(output, "string")
+    return clients.hubspot.ensure_properties("nurture", wanted)
+
+
+def make_brain(settings: Settings) -> Brain:
+    return Brain(settings.scoring, settings.segments, settings.lifecycle, settings.nurture, settings.alerts)
+
+
+def derive_engagement(settings: Settings, engine: Engine, plan: BatchPlan, now: datetime) -> int:
+    """HubSpot counters (opens, clicks, form conversions, page views) -> one ledger fact per increment.
+    The fact's key is the counter's value, so however often the same value is seen, it is stored once."""
+    signals = settings.mapping.engagement
+    facts: list[EngagementFact] = []
+    for person in plan.people:
+        hs = person.hubspot
+        if hs is None:
+            continue
+        seen = dict(person.link.brain.get("counters") or {})
+        for prop, event_type in signals.hubspot_counters.items():
+            try:
+                current = int(float(hs.properties.get(prop) or 0))
+            except ValueError:
+                continue
+            before = int(seen.get(prop, 0))
+            when = as_datetime(hs.properties.get(signals.hubspot_last_dates.get(prop, ""))) or now
+            name = hs.properties.get(signals.conversion_name_property) if event_type == "form_submit" else None
+            # Cap the catch-up: a contact first seen with 5,000 page views gets its last 50, dated now.
+            for n in range(max(before, current - 50) + 1, current + 1):
+                facts.append(EngagementFact(f"hubspot:{hs.id}:{prop}:{n}", "hubspot", event_type, when,
+                                            email=_email(hs.properties.get("email")), hubspot_id=hs.id,
+                                            content_id=str(name) if name else None,
+                                            properties={"counter": prop, "value": n,
+                                                        **({"form": name} if name else {})}))
+            seen[prop] = current
+        person.link.brain = {**person.link.brain, "counters": seen}
+    if facts:
+        with engine.begin() as conn:
+            record(conn, [], [], facts=facts)
+    return len(facts)
+
+
+def load_events(engine: Engine, plan: BatchPlan) -> dict[int, list[Event]]:
+    """Every person's engagement facts, in one query for the batch."""
+    keys: dict[str, dict[str, list[int]]] = {"hubspot_id": {}, "salesforce_id": {}, "email": {}, "contact_id": {}}
+    for index, person in enumerate(plan.people):
+        for column, value in (("hubspot_id", person.link.hubspot_id), ("salesforce_id", person.link.salesforce_id),
+                              ("email", _email(plan.pairs[index].canonical.get("email"))),
+                              ("contact_id", person.link.id)):
+            if value:
+                keys[column].setdefault(str(value), []).append(index)
+    clauses = [engagement.c[col].in_(list(values)) for col, values in keys.items() if values and col != "contact_id"]
+    if keys["contact_id"]:
+        clauses.append(engagement.c.contact_id.in_([int(v) for v in keys["contact_id"]]))
+    events: dict[int, dict[str, Event]] = {}
+    if clauses:
+        with engine.connect() as conn:
+            for row in conn.execute(select(engagement).where(or_(*clauses))):
+                event = Event(row.event_type, as_datetime(row.occurred_at) or datetime.now(UTC), row.properties or {},
+                              row.content_id)
+                owners = set()
+                for col in ("hubspot_id", "salesforce_id", "email"):
+                    owners.update(keys[col].get(str(getattr(row, col) or "").lower() if col == "email"
+                                                else str(getattr(row, col) or ""), []))
+                owners.update(keys["contact_id"].get(str(row.contact_id), []))
+                for index in owners:
+                    events.setdefault(index, {})[row.event_key] = event
+    return {index: list(by_key.values()) for index, by_key in events.items()}
+
+
+def crm_facts(person: Person, canonical: Mapping[str, Any]) -> dict[str, Any]:
+    facts = dict(canonical)
+    hs, sf = person.hubspot, person.salesforce
+    if hs is not None:
+        facts["lifecycle_stage"] = hs.properties.get("lifecyclestage") or None
+        facts["bounced"] = bool(hs.properties.get("hs_email_hard_bounce_reason"))
+    if sf is not None:
+        facts["salesforce_type"] = sf.type
+        facts["is_converted"] = sf.type == "Contact" or bool(sf.fields.get("IsConverted"))
+        facts["bounced"] = facts.get("bounced") or bool(sf.fields.get("EmailBouncedReason"))
+        facts.setdefault("owner_id", sf.fields.get("OwnerId"))
+    facts["unsubscribed"] = bool(canonical.get("email_optout"))
+    return facts
+
+
+def think(settings: Settings, brain: Brain, engine: Engine, plan: BatchPlan, now: datetime,
+          skip: set[int] = frozenset()) -> NurtureOutcome:  # type: ignore[assignment]
+    """Run the brain for every person in the plan and fold its write-back into the plan's steps."""
+    outcome = NurtureOutcome()
+    events = load_events(engine, plan)
+    for index, person in enumerate(plan.people):
+        if index in skip or (person.hubspot is None and person.salesforce is None):
+            continue
+        facts = crm_facts(person, plan.pairs[index].canonical)
+        previous = {k: v for k, v in person.link.brain.items() if k != "counters"} or None
+        result = brain.think(BrainInput(facts, events.get(index, []), previous, now))
+        outcome.results[index] = result
+        _writeback(settings, plan, index, person, result)
+    return outcome
+
+
+def _writeback(settings: Settings, plan: BatchPlan, index: int, person: Person, result: BrainResult) -> None:
+    wb = settings.mapping.writeback
+    if person.hubspot is not None and wb.hubspot:
+        changes, before = {}, {}
+        for output, target in wb.hubspot.items():
+            name, values = Writeback.target(target)
+            want = _text(values.get(str(result.writeback.get(output)), result.writeback.get(output)))
+            have = person.hubspot.properties.get(name)
+            if output == "lifecycle_stage" and not _forward(have, want) and not result.recycled:
+                continue  # never downgrade a stage someone set in HubSpot; only the recycle rule goes back
+            if (have or "") != want:
+                changes[name], before[name] = want, have
+        _add_step(plan, index, "hubspot", "contact", person.hubspot.id, changes, before)
+    if person.salesforce is not None and wb.salesforce:
+        changes, before = {}, {}
+        for output, target in wb.salesforce.items():
+            name, values = Writeback.target(target)
+            raw = result.writeback.get(output)
+            want = values.get(str(raw), raw) if raw is not None else None
+            have = person.salesforce.fields.get(name)
+            if _differs(have, want):
+                changes[name], before[name] = want, have
+        _add_step(plan, index, "salesforce", person.salesforce.type, person.salesforce.id, changes, before)
+
+
+def _add_step(plan: BatchPlan, index: int, system: str, object_type: str, object_id: str,
+              changes: dict[str, Any], before: dict[str, Any]) -> None:
+    if not changes:
+        return
+    reasons = {k: "brain: write-back" for k in changes}
+    for step in plan.steps:
+        if step.person == index and step.system == system and step.action == "update":
+            step.fields.update(changes)
+            step.before.update(before)
+            step.reasons.update(reasons)
+            return
+    plan.steps.append(Step(index, system, object_type, object_id, "update", changes, before, reasons))
+
+
+def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: NurtureOutcome,
+            now: datetime, write_ok: Callable[[int], bool]) -> None:
+    """Carry out due touches and alerts. A person whose sync writes failed waits for the next pass."""
+    enrollments: list[tuple[int, int, str]] = []
+    lists: dict[str, list[tuple[int, str]]] = {}
+    members: list[tuple[int, dict[str, Any]]] = []
+    tasks: list[tuple[int, Any, str]] = []  # (person, alert-or-touch, subject)
+    for index, result in outcome.results.items():
+        person = plan.people[index]
+        if not write_ok(index):
+            outcome.failed.add(index)
+            continue
+        email = _email(plan.pairs[index].canonical.get("email"))
+        for touch in result.due_touches:
+            if touch.hubspot_workflow_id is not None and email:
+                enrollments.append((index, touch.hubspot_workflow_id, email))
+            if touch.hubspot_list_id is not None and person.hubspot is not None:
+                lists.setdefault(touch.hubspot_list_id, []).append((index, person.hubspot.id))
+            if touch.salesforce_campaign_id is not None and person.salesforce is not None:
+                who = "ContactId" if person.salesforce.type == "Contact" else "LeadId"
+                members.append((index, {"CampaignId": touch.salesforce_campaign_id, who: person.salesforce.id,
+                                        "Status": "Sent"}))
+            if touch.task_subject is not None:
+                tasks.append((index, touch, touch.task_subject))
+            outcome.touches += 1
+        for alert in result.alerts:
+            tasks.append((index, alert, alert.subject))
+    for index, workflow_id, email in enrollments:
+        _try(outcome, index, "enroll", f"workflow {workflow_id}",
+             lambda w=workflow_id, e=email: clients.hubspot.enroll_in_workflow(w, e))
+    for list_id, entries in lists.items():
+        try:
+            clients.hubspot.add_to_list(list_id, [cid for _, cid in entries])
+            outcome.notes.extend((i, "enroll", f"HubSpot list {list_id}") for i, _ in entries)
+        except CrmError as exc:
+            outcome.failed.update(i for i, _ in entries)
+            outcome.notes.extend((i, "error", f"HubSpot list {list_id}: {exc.message}") for i, _ in entries)
+    if members:
+        result = clients.salesforce.create("CampaignMember", [row for _, row in members])
+        refused = {int(e.key): e for e in result.errors}
+        for n, (index, row) in enumerate(members):
+            error = refused.get(n)
+            if error is not None and error.code != "DUPLICATE_VALUE":  # already a member: the touch stands
+                outcome.failed.add(index)
+                outcome.notes.append((index, "error", f"campaign {row['CampaignId']}: {error.code}: {error.message}"))
+            else:
+                outcome.notes.append((index, "enroll", f"Salesforce campaign {row['CampaignId']}"))
+    _create_tasks(settings, clients, plan, outcome, tasks, now)
+
+
+def _create_tasks(settings: Settings, clients: Clients, plan: BatchPlan, outcome: NurtureOutcome,
+                  tasks: list[tuple[int, Any, str]], now: datetime) -> None:
+    if not tasks:
+        return
+    target = settings.alerts.target
+    sf_rows: dict[str, tuple[int, dict[str, Any]]] = {}
+    hs_rows: list[tuple[int, dict[str, Any]]] = []
+    for index, item, subject in tasks:
+        person = plan.people[index]
+        due = getattr(item, "due_at", None) or now
+        body = getattr(item, "body", None) or f"Nurture touch: {getattr(item, 'touch', subject)}"
+        key = getattr(item, "key", None) or subject
+        owner = getattr(item, "owner_id", None)
+        if target == "salesforce" and person.salesforce is not None:
+            task_key = f"{person.salesforce.id}:{key}"[:255]
+            row = {"WhoId": person.salesforce.id, "Subject": subject, "ActivityDate": due.date().isoformat(),
+                   "Priority": getattr(item, "priority", "Normal"), "Description": body, "Status": "Not Started"}
+            if owner:
+                row["OwnerId"] = owner
+            sf_rows[task_key] = (index, row)
+        elif person.hubspot is not None:
+            props = {"hs_task_subject": subject, "hs_task_body": body, "hs_timestamp": due.isoformat(),
+                     "hs_task_priority": {"High": "HIGH", "Low": "LOW"}.get(getattr(item, "priority", ""), "MEDIUM"),
+                     "hs_task_status": "NOT_STARTED"}
+            if owner:
+                props["hubspot_owner_id"] = owner
+            hs_rows.append((index, {"contact_id": person.hubspot.id, "properties": props}))
+    if sf_rows:
+        result = clients.salesforce.upsert("Task", "Nurture_Alert_Key__c", {k: row for k, (_, row) in sf_rows.items()})
+        refused = {e.key: e for e in result.errors}
+        for key, (index, row) in sf_rows.items():
+            if key in refused:
+                outcome.failed.add(index)
+                outcome.notes.append((index, "error", f"task {row['Subject']!r}: {refused[key].code}: "
+                                                      f"{refused[key].message}"))
+            else:
+                outcome.tasks += 1
+                outcome.notes.append((index, "task", f"Salesforce task {row['Subject']!r} due {row['ActivityDate']}"))
+    if hs_rows:
+        created = clients.hubspot.create_tasks([row for _, row in hs_rows])
+        for (index, row), item in zip(hs_rows, created, strict=False):
+            if isinstance(item, str):
+                outcome.tasks += 1
+                outcome.notes.append((index, "task", f"HubSpot task {row['properties']['hs_task_subject']!r}"))
+            else:
+                outcome.failed.add(index)
+                outcome.notes.append((index, "error", f"HubSpot task: {item.code}: {item.message}"))
+
+
+def _try(outcome: NurtureOutcome, index: int, action: str, what: str, fn: Callable[[], None]) -> None:
+    try:
+        fn()
+        outcome.notes.append((index, action, what))
+    except CrmError as exc:
+        outcome.failed.add(index)
+        outcome.notes.append((index, "error", f"{what}: {exc.message}"))
+
+
+def _forward(have: str | None, want: str | None) -> bool:
+    if not have or not want or have not in LIFECYCLE_ORDER or want not in LIFECYCLE_ORDER:
+        return True
+    return LIFECYCLE_ORDER.index(want) >= LIFECYCLE_ORDER.index(have)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _differs(have: Any, want: Any) -> bool:
+    if have in (None, "") and want in (None, ""):
+        return False
+    if isinstance(want, int | float) and not isinstance(want, bool):
+        try:
+            return float(have) != float(want)
+        except (TypeError, ValueError):
+            return True
+    return str(have) != str(want)
+
+
+def _email(value: Any) -> str:
+    return str(value or "").strip().lower()
