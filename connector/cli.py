@@ -1,7 +1,7 @@
 """The `nurture` command. Exit codes scripts can rely on:
 
-0 success · 1 operational failure (a CRM or the store unreachable) · 2 usage error ·
-3 configuration invalid · 4 command not built yet
+0 success · 1 operational failure (a CRM or the store unreachable, a record not found) · 2 usage error ·
+3 configuration invalid (or a secret it needs is unset)
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ KINDS = {
     "associationChange": "association_changed",
 }
 CONTACT_TYPE_ID = "0-1"
+SINGLE_OBJECT_KINDS = frozenset(KINDS.values()) - {"merged", "association_changed"}
 
 
 @dataclass
@@ -55,6 +56,8 @@ def _ignore(batch: HubSpotBatch, reason: str) -> None:
 
 def _id(value: Any, where: str) -> str:
     # Ids arrive as JSON integers; accept digit strings too, refuse anything that is not an id.
+    if type(value) is int and 0 <= value < 10**20:  # the common case, without building a message
+        return str(value)
     if isinstance(value, bool) or not isinstance(value, int | str):
         fail(f"{where} must be an integer id, got {type(value).__name__}")
     text = str(value)
@@ -63,16 +66,22 @@ def _id(value: Any, where: str) -> str:
     return text
 
 
+def _field_id(item: dict[str, Any], key: str, index: int, default: Any = None) -> str:
+    value = item.get(key, default)
+    if type(value) is int and 0 <= value < 10**20:
+        return str(value)
+    return _id(value, f"event [{index}].{key}")
+
+
 def _one(batch: HubSpotBatch, index: int, item: Any, portal_id: int | None) -> None:
-    where = f"event [{index}]"
     if not isinstance(item, dict):
-        fail(f"{where} must be an object, got {type(item).__name__}")
+        fail(f"event [{index}] must be an object, got {type(item).__name__}")
     subscription = item.get("subscriptionType")
     if not isinstance(subscription, str) or "." not in subscription or len(subscription) > 100:
-        fail(f"{where}.subscriptionType must be a string like 'contact.propertyChange'")
-    event_id = _id(item.get("eventId"), f"{where}.eventId")
-    portal = _id(item.get("portalId"), f"{where}.portalId")
-    subscription_id = _id(item.get("subscriptionId", 0), f"{where}.subscriptionId")
+        fail(f"event [{index}].subscriptionType must be a string like 'contact.propertyChange'")
+    event_id = _field_id(item, "eventId", index)
+    portal = _field_id(item, "portalId", index)
+    subscription_id = _field_id(item, "subscriptionId", index, 0)
     if portal_id is not None and portal != str(portal_id):
         _ignore(batch, "other_portal")
         return
@@ -85,20 +94,25 @@ def _one(batch: HubSpotBatch, index: int, item: Any, portal_id: int | None) -> N
         return
     occurred = item.get("occurredAt")
     occurred_at = None
-    if isinstance(occurred, int) and not isinstance(occurred, bool) and 0 < occurred < 10**14:
+    if type(occurred) is int and 0 < occurred < 10**14:
         occurred_at = datetime.fromtimestamp(occurred / 1000, UTC)
-    ids = _contact_ids(item, kind, where)
+    if kind in SINGLE_OBJECT_KINDS:
+        ids = [_field_id(item, "objectId", index)]
+    else:
+        ids = _contact_ids(item, kind, f"event [{index}]")
     batch.events.append(InboxEvent(
-        source="hubspot",
-        source_event_id=f"{portal}:{subscription_id}:{event_id}",
-        object_type="contact",
-        object_id=ids[0],
-        kind=kind,
-        occurred_at=occurred_at,
+        "hubspot",
+        f"{portal}:{subscription_id}:{event_id}",
+        "contact",
+        ids[0],
+        kind,
+        occurred_at,
         # A privacy deletion must leave nothing personal behind, so only its identifiers are kept.
-        payload=_privacy_safe(item) if kind == "privacy_deleted" else item,
+        _privacy_safe(item) if kind == "privacy_deleted" else item,
     ))
-    batch.marks.extend(DirtyMark("hubspot", contact_id, "contact") for contact_id in ids)
+    marks = batch.marks
+    for contact_id in ids:
+        marks.append(DirtyMark("hubspot", contact_id, "contact"))
     if kind == "privacy_deleted":
         batch.erase.append(ids[0])
 

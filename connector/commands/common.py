@@ -15,7 +15,6 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
-EXIT_NOT_BUILT = 4
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
@@ -56,7 +55,3 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def not_built(what: str, issue: str) -> NoReturn:
-    fail(f"`nurture {what}` is not built yet ({issue}); it does nothing and exits {EXIT_NOT_BUILT}.", EXIT_NOT_BUILT)

@@ -21,7 +21,8 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subpro
 def test_version_and_help(tmp_path: Path) -> None:
     assert run(["--version"], tmp_path).stdout.startswith("nurture, version ")
     for command in ([], ["validate"], ["db", "upgrade"], ["sandbox"], ["serve"], ["worker"], ["dlq"], ["dlq", "replay"],
-                    ["poll"], ["backfill"], ["audit"], ["duplicates"], ["demo"], ["schema"]):
+                    ["poll"], ["backfill"], ["audit"], ["duplicates"], ["demo"], ["schema"], ["setup"], ["explain"],
+                    ["rescore"]):
         result = run([*command, "--help"], tmp_path)
         assert result.returncode == 0, (command, result.stderr)
         assert "Usage:" in result.stdout
@@ -52,13 +53,8 @@ def test_secrets_never_printed_by_validate(config_dir: Path, shipped_env: dict[s
             assert secret not in result.stdout + result.stderr
 
 
-def test_unbuilt_commands_say_so(config_dir: Path) -> None:
-    result = run(["explain", "a@example.com"], config_dir)
-    assert result.returncode == 4
-    assert "not built yet" in result.stderr
-
-
-@pytest.mark.parametrize("command", [["worker", "--once"], ["poll"], ["backfill", "--limit", "1"]])
+@pytest.mark.parametrize("command", [["worker", "--once"], ["poll"], ["backfill", "--limit", "1"], ["setup"],
+                                     ["explain", "a@example.com"]])
 def test_sync_commands_refuse_to_start_without_secrets(config_dir: Path, command: list[str]) -> None:
     result = run(command, config_dir)
     assert result.returncode == 3

@@ -89,3 +89,20 @@ def test_engagement_drives_a_lead_to_mql_tracks_and_one_task(rig: Any) -> None:
     rig.mark("hubspot", hs_id)
     rig.sync()
     assert len(_tasks(rig, lead_id)) == 3, "nothing is sent twice"
+
+
+def test_explain_prints_the_reasons(rig: Any, config_dir: Any) -> None:
+    from click.testing import CliRunner
+
+    from connector.cli import cli
+
+    hs_id = rig.hs_create(email="eli@bank.example", firstname="Eli", lastname="Bank", company="Bank",
+                          jobtitle="Head of Data", industry="BANKING")
+    rig.mark("hubspot", hs_id)
+    rig.sync()
+    result = CliRunner().invoke(cli, ["--config", str(rig.settings.path), "explain", "eli@bank.example"])
+    assert result.exit_code == 0, result.output
+    text = result.output.lower()
+    assert "eli@bank.example" in text and "senior title" in text
+    for word in ("fit", "engagement", "persona", "journey", "lifecycle", "track"):
+        assert word in text, word

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -75,6 +76,7 @@ def test_conflicting_edits_are_settled_by_the_rule(rig: Any, field: str, hs_prop
     rig.sync()
     lead_id = rig.link(hubspot_id=hs_id).salesforce_id
     rig.hs_edit(hs_id, **{hs_prop: "from hubspot"})
+    time.sleep(0.05)  # edits in the same instant are a tie, which HubSpot breaks
     rig.sf_edit("Lead", lead_id, {sf_field: "from salesforce"})  # later than the HubSpot edit
     rig.mark("hubspot", hs_id)
     rig.mark("salesforce", lead_id, "Lead")

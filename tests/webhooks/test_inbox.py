@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 
-from connector.store.inbox import DirtyMark, EngagementFact, InboxEvent, erase_person, increment, record
+from connector.store.inbox import (
+    DirtyMark,
+    EngagementFact,
+    InboxEvent,
+    erase_person,
+    increment,
+    record,
+    write_many,
+)
 from connector.store.models import contacts, counters, dirty, engagement, inbox
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -71,3 +81,67 @@ def test_erase_person(store_engine: Engine) -> None:
         assert [r.event_key for r in conn.execute(select(engagement))] == ["s:3"]
         payloads = {r.object_id: r.payload for r in conn.execute(select(inbox))}
     assert payloads == {"7": {"erased": True}, "8": {"i": 3}}
+
+
+def test_sqlite_driver_path_stores_what_sqlalchemy_stores(sqlite_engine: Engine) -> None:
+    """The SQLite fast path (plain SQL, rows as tuples) must write exactly what the Core statements write."""
+    from connector.store import inbox as store_inbox
+
+    def batch(source: str) -> tuple[list[InboxEvent], list[DirtyMark], list[EngagementFact]]:
+        when = datetime(2026, 11, 20, 15, 30, 1, 250, tzinfo=UTC)
+        return ([InboxEvent(source, "1", "contact", "7", "updated", when, {"é": [1, 2.5, None, True], "n": 10**30}),
+                 InboxEvent(source, "2", "Lead", "00Q", "created", None, {})],
+                [DirtyMark(source, "7", "contact"), DirtyMark(source, "8", "Lead", urgent=False)],
+                [EngagementFact(f"{source}:1", source, "page_view", when, "a@example.com", "7", None, "c1",
+                                {"k": "v"})])
+
+    with sqlite_engine.begin() as conn:
+        events, marks, facts = batch("core")
+        assert store_inbox._insert_events(conn, events, NOW) == 2
+        store_inbox._upsert_marks(conn, marks, NOW)
+        store_inbox._insert_facts(conn, facts)
+        conn.execute(insert(counters).values(name="core", value=1.5, updated_at=NOW))
+        assert store_inbox.write_many(conn.connection.driver_connection, [batch("fast")], now=NOW) == [2]
+        store_inbox.increment(conn, {"fast": 1.5}, NOW)
+
+    def rows(table: Any, key: str) -> dict[str, list[tuple[Any, ...]]]:
+        with sqlite_engine.connect() as conn:
+            found = [r._asdict() for r in conn.execute(select(table))]
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for row in found:
+            name = row.pop(key)
+            row.pop("id", None)
+            row.pop("event_key", None)
+            out.setdefault(name, []).append(tuple(sorted(row.items())))
+        return out
+
+    for table, key in ((inbox, "source"), (dirty, "system"), (engagement, "source"), (counters, "name")):
+        found = rows(table, key)
+        assert found["core"] == found["fast"], table.name
+    with sqlite_engine.connect() as conn:  # the text forms too, not only what SQLAlchemy reads back
+        raw = conn.exec_driver_sql("SELECT source, occurred_at, received_at, payload FROM inbox"
+                                   " WHERE source_event_id = '1'")
+        texts = {r[0]: r[1:] for r in raw}
+    assert texts["fast"][:2] == texts["core"][:2] == ("2026-11-20 15:30:01.000250", "2026-11-20 15:00:00.000000")
+    assert json.loads(texts["fast"][2]) == json.loads(texts["core"][2])
+
+
+def test_write_many_counts_each_batch_and_merges_marks(store_engine: Engine) -> None:
+    counts: dict[str, float] = {}
+    with store_engine.begin() as conn:
+        news = write_many(conn, [(events(range(3)), [DirtyMark("hubspot", "7", "contact", urgent=False)], []),
+                                 (events(range(2, 6)), [DirtyMark("hubspot", "7", "contact")], []),
+                                 ([], [], [])], counts=counts, now=NOW)
+    assert news == [3, 3, 0] and counts == {"webhooks.hubspot.duplicates": 1}
+    with store_engine.connect() as conn:
+        mark = conn.execute(select(dirty)).one()
+    assert (mark.version, mark.urgent) == (1, True)  # one mark for the group, urgent if any request said so
+    assert count(store_engine, inbox) == 6
+
+
+def test_the_sqlite_path_stores_aware_times_in_utc(sqlite_engine: Engine) -> None:
+    when = datetime(2026, 11, 20, 16, 30, tzinfo=timezone(timedelta(hours=1)))
+    with sqlite_engine.begin() as conn:
+        record(conn, [InboxEvent("hubspot", "1", "contact", "7", "updated", when, {})], [], now=NOW)
+    with sqlite_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT occurred_at FROM inbox").scalar() == "2026-11-20 15:30:00.000000"
