@@ -40,6 +40,8 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=200)
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=100)
+    parser.add_argument("--property", choices=["jobtitle", "city"], default="jobtitle",
+                        help="jobtitle also moves the fit score, so the brain writes back too; city only syncs")
     args = parser.parse_args()
     port = free_port()
     bench = start(connector_url=f"http://127.0.0.1:{port}", port=port)
@@ -67,12 +69,13 @@ def main() -> None:
         appeared: dict[str, float] = {}  # value -> when Salesforce first showed it
         leads = bench.boxes.salesforce.state.records["Lead"]
         watching = threading.Event()
+        sf_field = {"jobtitle": "Title", "city": "City"}[args.property]
 
         def watch() -> None:
             while not watching.is_set():
                 now = time.monotonic()
                 for lead_id in list(links.values()):
-                    value = leads[lead_id].get("Title")
+                    value = leads[lead_id].get(sf_field)
                     if value in edited_at and value not in appeared:
                         appeared[value] = now
                 time.sleep(0.01)
@@ -84,10 +87,10 @@ def main() -> None:
         gap = 10.0 / args.events
         for n in range(args.events):
             hs_id = rng.choice(ids)
-            value = f"Title {n}"
+            value = f"{'Title' if args.property == 'jobtitle' else 'City'} {n}"
             edited_at[value] = time.monotonic()
             requests.patch(f"{bench.boxes.hubspot.url}/__sandbox/ui/contacts/{hs_id}", timeout=10,
-                           json={"properties": {"jobtitle": value}}).raise_for_status()
+                           json={"properties": {args.property: value}}).raise_for_status()
             last_edit[hs_id] = (value, edited_at[value])
             time.sleep(max(0.0, started + (n + 1) * gap - time.monotonic()))
         burst_s = time.monotonic() - started
@@ -103,7 +106,7 @@ def main() -> None:
         latencies = sorted(seen[h] - last_edit[h][1] for h in seen)
         total = sum(calls.values())
         print(f"machine: {machine()}")
-        print(f"{args.events} HubSpot edits over {len(ids)} contacts in {burst_s:.1f} s, "
+        print(f"{args.events} HubSpot edits of {args.property} over {len(ids)} contacts in {burst_s:.1f} s, "
               f"API latency {args.latency_ms:.0f} ms per call")
         print(f"synced {len(seen)}/{len(last_edit)} contacts' last edit")
         print("API calls by endpoint:")

@@ -20,6 +20,7 @@ from connector.engine.apply import apply_plan, record_outcome
 from connector.engine.clients import Clients
 from connector.engine.gather import gather
 from connector.engine.lookup import LiveLookup, SnapshotLookup, hubspot_properties, salesforce_fields
+from connector.engine.nurture_step import derive_engagement, execute, make_brain, think
 from connector.engine.plan import BatchPlan, build_plan
 from connector.settings import Settings
 from connector.store.claims import Mark
@@ -72,12 +73,17 @@ def backfill(settings: Settings, engine: Engine, clients: Clients, since: dateti
     # chunks), and each kind of write goes out at its endpoint's full batch size.
     gathered = gather(engine, mapping, lookup, marks)
     plan = build_plan(mapping, gathered, lengths)
+    now = datetime.now(UTC)
+    if not dry_run:
+        derive_engagement(settings, engine, plan, now)
+    nurture = think(settings, make_brain(settings), engine, plan, now)  # write-back joins the same batches
     report.people = len(plan.people)
     report.plans.append(plan)
     if dry_run:
         return report
     outcome = apply_plan(plan, clients, mapping)
-    record_outcome(engine, uuid.uuid4().hex, plan, outcome)
+    execute(settings, clients, plan, nurture, now, write_ok=lambda i: i not in outcome.failed_sides)
+    record_outcome(engine, uuid.uuid4().hex, plan, outcome, nurture)
     report.writes, report.creates, report.dead_letters = outcome.writes, outcome.creates, outcome.dead_letters
     if progress:
         progress("reconciled", len(plan.people))
