@@ -21,7 +21,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from connector.sandbox.runtime import free_port  # noqa: E402
 from webhooks.signatures import sign_hubspot_v3  # noqa: E402
 
 SECRET = "bench-client-secret"
@@ -57,11 +57,6 @@ def bare_server(port: int, workers: int) -> None:
 
     WebServer(lambda: app, gunicorn_options("127.0.0.1", port, workers)).run()
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:

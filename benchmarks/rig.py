@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import Engine  # noqa: E402
 
 from connector.engine.clients import Clients, build_clients  # noqa: E402
+from connector.engine.nurture_step import setup_hubspot_properties  # noqa: E402
 from connector.sandbox.launcher import Sandboxes, start_sandboxes  # noqa: E402
 from connector.settings import Settings, load_settings  # noqa: E402
 from connector.store import open_engine, upgrade  # noqa: E402
@@ -33,6 +35,11 @@ class Bench:
         sf = {f"salesforce {k}": v for k, v in self.boxes.salesforce.calls.snapshot().items()}
         return {**hs, **sf}
 
+    def stop(self) -> None:
+        self.boxes.stop()
+        self.engine.dispose()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
     def reset_calls(self) -> None:
         self.boxes.hubspot.calls.reset()
         self.boxes.salesforce.calls.reset()
@@ -50,7 +57,9 @@ def start(connector_url: str | None = None, faults: str | None = None, port: int
     settings = load_settings(REPO / "app.yaml")
     engine = open_engine(settings.app.store.url)
     upgrade(engine)
-    return Bench(boxes, settings, engine, build_clients(settings, engine), workdir)
+    clients = build_clients(settings, engine)
+    setup_hubspot_properties(settings, clients)  # what `nurture setup` does once per portal
+    return Bench(boxes, settings, engine, clients, workdir)
 
 
 def machine() -> str:

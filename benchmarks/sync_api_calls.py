@@ -71,7 +71,7 @@ def main() -> None:
             print(f"  {count:6d}  {name}")
         print(f"\nactual {actual} / minimum {least} = ratio {actual / least:.3f} (goal <= 1.05)")
     finally:
-        bench.boxes.stop()
+        bench.stop()
 
 
 if __name__ == "__main__":

@@ -25,14 +25,7 @@ from rig import REPO, machine, start
 from connector.engine.backfill import backfill
 from connector.engine.worker import Worker
 from connector.sandbox.fake_people import generate_people
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from connector.sandbox.runtime import free_port, wait_until_ready
 
 
 def main() -> None:
@@ -48,7 +41,8 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, "-m", "connector", "--config", str(REPO / "app.yaml"), "serve"],
                               stdout=subprocess.DEVNULL, stderr=open(bench.workdir / "server.log", "w"))  # noqa: SIM115 (lives with the process)
     try:
-        _wait_ready(port)
+        if not wait_until_ready(f"http://127.0.0.1:{port}/readyz"):
+            raise SystemExit("the connector did not start")
         people = [p for p in generate_people(args.contacts * 2, seed=5) if "@" in p.email and "." in p.email]
         ids = bench.boxes.hubspot.seed(people[: args.contacts])
         backfill(bench.settings, bench.engine, bench.clients)  # link them all first; not measured
@@ -126,19 +120,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-        bench.boxes.stop()
-
-
-def _wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the connector did not start")
+        bench.stop()
 
 
 def _settle(bench: object, worker: Worker) -> None:

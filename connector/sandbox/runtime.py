@@ -10,6 +10,7 @@ import collections
 import heapq
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -120,6 +121,26 @@ class CallCounter:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now, for a server started in another process."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_ready(url: str, timeout_s: float = 30.0) -> bool:
+    """Poll url (e.g. a /readyz) until it answers 200, or give up after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    return False
 
 
 class ServerThread:

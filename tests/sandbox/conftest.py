@@ -13,6 +13,8 @@ from hubspot import HubSpot
 
 from connector.sandbox.hubspot import HubSpotSandbox
 from connector.sandbox.runtime import ServerThread
+from connector.sandbox.salesforce import SalesforceSandbox
+from connector.sandbox.salesforce.testing import start_sandbox
 
 TOKEN = "pat-test-token"
 SECRET = "test-client-secret"
@@ -59,3 +61,18 @@ def webhook_receiver() -> Iterator[Receiver]:
     holder["r"] = Receiver(url=f"{server.url}/hooks/hubspot")
     yield holder["r"]
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def org() -> Iterator[SalesforceSandbox]:
+    """One Salesforce sandbox per test module (a TLS server and CA are slow to make)."""
+    sb = start_sandbox()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def sandbox(org: SalesforceSandbox) -> SalesforceSandbox:
+    """The module's org, reset to a fresh state for each test."""
+    org.reset()
+    return org

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 from simple_salesforce import Salesforce
@@ -16,19 +14,6 @@ from simple_salesforce.exceptions import (
 from connector.sandbox.runtime import Faults
 from connector.sandbox.salesforce import SalesforceSandbox
 from connector.sandbox.salesforce.testing import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, client, start_sandbox
-
-
-@pytest.fixture(scope="module")
-def org() -> Iterator[SalesforceSandbox]:
-    sb = start_sandbox()
-    yield sb
-    sb.stop()
-
-
-@pytest.fixture
-def sandbox(org: SalesforceSandbox) -> SalesforceSandbox:
-    org.reset()
-    return org
 
 
 def token(sb: SalesforceSandbox, **form: str) -> requests.Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,20 +9,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from connector.sandbox.salesforce import SalesforceSandbox
-from connector.sandbox.salesforce.testing import client, start_sandbox
-
-
-@pytest.fixture(scope="module")
-def org() -> Iterator[SalesforceSandbox]:
-    sb = start_sandbox()
-    yield sb
-    sb.stop()
-
-
-@pytest.fixture
-def sandbox(org: SalesforceSandbox) -> SalesforceSandbox:
-    org.reset()
-    return org
+from connector.sandbox.salesforce.testing import client
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,19 +19,6 @@ from connector.sandbox.salesforce import SalesforceSandbox
 from connector.sandbox.salesforce.testing import client, start_sandbox
 
 LEAD = {"FirstName": "Jane", "LastName": "Doe", "Company": "Acme Analytics", "Email": "jane@acme.example"}
-
-
-@pytest.fixture(scope="module")
-def org() -> Iterator[SalesforceSandbox]:
-    sb = start_sandbox()
-    yield sb
-    sb.stop()
-
-
-@pytest.fixture
-def sandbox(org: SalesforceSandbox) -> SalesforceSandbox:
-    org.reset()
-    return org
 
 
 @pytest.fixture

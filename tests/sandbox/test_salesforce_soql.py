@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from connector.sandbox.fake_people import generate_people
 from connector.sandbox.salesforce import SalesforceSandbox
-from connector.sandbox.salesforce.testing import client, start_sandbox
+from connector.sandbox.salesforce.testing import client
 
 ROWS = [
     {"LastName": "Alpha", "Company": "A", "Email": "a@x.example", "NumberOfEmployees": 10, "Industry": "Technology",
@@ -23,13 +22,6 @@ ROWS = [
     {"LastName": "Delta", "Company": "D", "Email": "d@y.example", "NumberOfEmployees": None, "Industry": None,
      "HasOptedOutOfEmail": False},
 ]
-
-
-@pytest.fixture(scope="module")
-def org() -> Iterator[SalesforceSandbox]:
-    sb = start_sandbox()
-    yield sb
-    sb.stop()
 
 
 @pytest.fixture

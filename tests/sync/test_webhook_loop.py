@@ -4,10 +4,8 @@ and our own writes echoing back as webhooks until everything is quiet."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,21 +17,16 @@ from connector.engine.clients import build_clients
 from connector.engine.nurture_step import setup_hubspot_properties
 from connector.engine.worker import Worker
 from connector.sandbox.launcher import Sandboxes, start_sandboxes
+from connector.sandbox.runtime import free_port, wait_until_ready
 from connector.settings import load_settings
 from connector.store import open_engine, upgrade
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def loop(config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    port = _free_port()
+    port = free_port()
     boxes = start_sandboxes(hubspot_port=0, salesforce_port=0, connector_url=f"http://127.0.0.1:{port}",
                             retry_base_s=0.2)
     env = {**os.environ, **boxes.env(), "NURTURE_ENGAGEMENT_SECRET": "loop-secret",
@@ -43,15 +36,7 @@ def loop(config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     server = subprocess.Popen([sys.executable, "-m", "connector", "--config", str(config_dir / "app.yaml"), "serve",
                                "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        assert wait_until_ready(f"http://127.0.0.1:{port}/readyz"), "server did not start"
         settings = load_settings(config_dir / "app.yaml")
         engine = open_engine(settings.app.store.url)
         upgrade(engine)

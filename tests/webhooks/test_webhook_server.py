@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,17 +15,13 @@ import requests
 from sqlalchemy import func, select
 from webhook_helpers import HUBSPOT_SECRET, REPO, env_for, hubspot_event
 
+from connector.sandbox.runtime import free_port, wait_until_ready
 from connector.store import open_engine
 from connector.store.models import dirty, inbox
 from webhooks.signatures import sign_hubspot_v3
 
 pytestmark = pytest.mark.slow
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -40,14 +34,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]
         [sys.executable, "-m", "webhooks.server", "--config", str(REPO / "app.yaml"), "--port", str(port),
          "--workers", "2"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    else:
+    if not wait_until_ready(f"{base}/readyz", 20):
         process.kill()
         pytest.fail("server did not become ready:\n" + (tmp_path / "server.log").read_text())
     yield base, store_url, process

@@ -6,10 +6,7 @@ receiver must reject v3 timestamps older than five minutes and HubSpot retries f
 
 from __future__ import annotations
 
-import base64
 import collections
-import hashlib
-import hmac
 import itertools
 import json
 import threading
@@ -17,6 +14,7 @@ import time
 from typing import Any
 
 import requests
+from hubspot.utils.signature import Signature
 
 from connector.sandbox.hubspot.records import Source
 from connector.sandbox.runtime import Deliverer
@@ -29,8 +27,8 @@ CHANGE_FLAGS = {"contact.creation": "CREATED", "contact.deletion": "DELETED", "c
 
 
 def sign_v3(client_secret: str, method: str, uri: str, body: str, timestamp: str) -> str:
-    source = f"{method}{uri}{body}{timestamp}".encode()
-    return base64.b64encode(hmac.new(client_secret.encode(), source, hashlib.sha256).digest()).decode()
+    """HubSpot's v3 signature, computed by the SDK's own Signature class (the one receivers verify with)."""
+    return Signature.get_signature(client_secret, body, "v3", uri, method, timestamp)
 
 
 class WebhookEmitter:
