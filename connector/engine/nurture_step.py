@@ -161,8 +161,12 @@ def _writeback(settings: Settings, plan: BatchPlan, index: int, person: Person, 
             name, values = Writeback.target(target)
             want = _text(values.get(str(result.writeback.get(output)), result.writeback.get(output)))
             have = person.hubspot.properties.get(name)
-            if output == "lifecycle_stage" and not _forward(have, want) and not result.recycled:
-                continue  # never downgrade a stage someone set in HubSpot; only the recycle rule goes back
+            if output == "lifecycle_stage" and not _forward(have, want):
+                if not result.recycled:
+                    continue  # never downgrade a stage someone set in HubSpot; only the recycle rule goes back
+                # HubSpot moves a stage back only when cleared first: clear it now; its webhook echo brings
+                # the contact back, and the earlier stage is then a forward write from "".
+                want = ""
             if (have or "") != want:
                 changes[name], before[name] = want, have
         _add_step(plan, index, "hubspot", "contact", person.hubspot.id, changes, before)
