@@ -112,3 +112,15 @@ def test_sales_recycle_clears_then_sets_the_earlier_stage(rig: Any) -> None:
         rig.sync()
     assert rig.hs(hs_id)["lifecyclestage"] == "lead"
     assert rig.sf("Lead", lead_id)["Lifecycle_Stage__c"] == "lead"
+
+
+def test_poll_catches_a_change_whose_webhook_was_missed(rig: Any) -> None:
+    hs_id = rig.hs_create(email="missed@example.org", firstname="Mis", lastname="Sed", company="M")
+    rig.mark("hubspot", hs_id)
+    rig.sync()
+    lead_id = rig.link(hubspot_id=hs_id).salesforce_id
+    rig.hs_edit(hs_id, jobtitle="Changed while the webhook was lost")  # nobody marks it
+    result = _run(rig, "poll")
+    assert result.exit_code == 0 and "hubspot: " in result.stdout
+    rig.sync()
+    assert rig.sf("Lead", lead_id)["Title"] == "Changed while the webhook was lost"
