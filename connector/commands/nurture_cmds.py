@@ -49,7 +49,7 @@ def explain(ctx: click.Context, email: str) -> None:
     from connector.core.pair import plan_pair
     from connector.engine.gather import Person
     from connector.engine.lookup import LiveLookup
-    from connector.engine.nurture_step import crm_facts, load_events, make_brain
+    from connector.engine.nurture_step import crm_facts, load_events, make_brain, opportunity_facts
     from connector.engine.plan import BatchPlan
     from connector.store.links import Link, find_link
 
@@ -73,8 +73,10 @@ def explain(ctx: click.Context, email: str) -> None:
     events = load_events(engine, plan).get(0, [])
     brain = make_brain(settings)
     previous = {k: v for k, v in link.brain.items() if k != "counters"} or None
-    result = brain.think(BrainInput(crm_facts(person, pair.canonical), events, previous, datetime.now(UTC),
-                                    explain=True))
+    facts = crm_facts(person, pair.canonical)
+    if salesforce is not None:
+        facts.update(opportunity_facts(clients, plan).get(str(salesforce.fields.get("AccountId") or ""), {}))
+    result = brain.think(BrainInput(facts, events, previous, datetime.now(UTC), explain=True))
     click.echo(f"{email}  (HubSpot {hubspot.id if hubspot else '-'}, "
                f"Salesforce {salesforce.type + ' ' + salesforce.id if salesforce else '-'})")
     for line in result.explain():

@@ -276,7 +276,7 @@ def _record(sobject: str, row: dict[str, Any]) -> SalesforceRecord:
 
 
 def _fields(sobject: str, fields: list[str]) -> list[str]:
-    extra = LEAD_FIELDS if sobject == "Lead" else ("OwnerId",)
+    extra = LEAD_FIELDS if sobject == "Lead" else ("OwnerId",) if sobject in ("Contact", "Task") else ()
     return list(dict.fromkeys([*SYSTEM_FIELDS, *extra, *fields]))
 
 

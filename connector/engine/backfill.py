@@ -76,7 +76,7 @@ def backfill(settings: Settings, engine: Engine, clients: Clients, since: dateti
     now = datetime.now(UTC)
     if not dry_run:
         derive_engagement(settings, engine, plan, now)
-    nurture = think(settings, make_brain(settings), engine, plan, now)  # write-back joins the same batches
+    nurture = think(settings, make_brain(settings), engine, plan, now, clients)  # write-back joins the same batches
     report.people = len(plan.people)
     report.plans.append(plan)
     if dry_run:

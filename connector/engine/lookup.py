@@ -31,6 +31,8 @@ def salesforce_fields(mapping: MappingConfig, sobject: str) -> list[str]:
     names.update({mapping.salesforce.external_id_field, "Email", "EmailBouncedReason", "OwnerId"})
     if sobject == "Lead":
         names.update({"Status", "IsConverted", "ConvertedContactId"})
+    if sobject == "Contact":
+        names.add("AccountId")  # opportunities hang off the account: lifecycle facts
     return sorted(n for n in names if n)
 
 

@@ -137,15 +137,35 @@ def crm_facts(person: Person, canonical: Mapping[str, Any]) -> dict[str, Any]:
     return facts
 
 
+def opportunity_facts(clients: Clients | None, plan: BatchPlan) -> dict[str, dict[str, bool]]:
+    """AccountId -> {has_opportunity, is_customer}, from one SOQL query for the batch's Contacts."""
+    accounts = {str(p.salesforce.fields["AccountId"]) for p in plan.people
+                if p.salesforce is not None and p.salesforce.type == "Contact" and p.salesforce.fields.get("AccountId")}
+    if clients is None or not accounts:
+        return {}
+    found = clients.salesforce.find_by("Opportunity", "AccountId", accounts, ["AccountId", "IsClosed", "IsWon"])
+    facts: dict[str, dict[str, bool]] = {}
+    for rows in found.values():
+        for row in rows:
+            account = str(row.fields.get("AccountId") or "")
+            entry = facts.setdefault(account, {"has_opportunity": False, "is_customer": False})
+            entry["has_opportunity"] = True
+            entry["is_customer"] = entry["is_customer"] or bool(row.fields.get("IsWon"))
+    return facts
+
+
 def think(settings: Settings, brain: Brain, engine: Engine, plan: BatchPlan, now: datetime,
-          skip: set[int] = frozenset()) -> NurtureOutcome:  # type: ignore[assignment]
+          clients: Clients | None = None) -> NurtureOutcome:
     """Run the brain for every person in the plan and fold its write-back into the plan's steps."""
     outcome = NurtureOutcome()
     events = load_events(engine, plan)
+    opportunities = opportunity_facts(clients, plan)
     for index, person in enumerate(plan.people):
-        if index in skip or (person.hubspot is None and person.salesforce is None):
+        if person.hubspot is None and person.salesforce is None:
             continue
         facts = crm_facts(person, plan.pairs[index].canonical)
+        if person.salesforce is not None:
+            facts.update(opportunities.get(str(person.salesforce.fields.get("AccountId") or ""), {}))
         previous = {k: v for k, v in person.link.brain.items() if k != "counters"} or None
         result = brain.think(BrainInput(facts, events.get(index, []), previous, now))
         outcome.results[index] = result

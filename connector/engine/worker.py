@@ -103,7 +103,7 @@ class Worker:
             now = self.clock()
             if not self.dry_run:
                 derive_engagement(self.settings, self.engine, plan, now)
-            nurture = think(self.settings, self.brain, self.engine, plan, now)
+            nurture = think(self.settings, self.brain, self.engine, plan, now, self.clients)
             report.people, report.plan = len(plan.people), plan
             if self.on_plan:
                 self.on_plan(plan)

@@ -124,3 +124,21 @@ def test_poll_catches_a_change_whose_webhook_was_missed(rig: Any) -> None:
     assert result.exit_code == 0 and "hubspot: " in result.stdout
     rig.sync()
     assert rig.sf("Lead", lead_id)["Title"] == "Changed while the webhook was lost"
+
+
+def test_opportunity_and_closed_won_move_the_lifecycle_forward(rig: Any) -> None:
+    hs_id = rig.hs_create(email="buyer@example.org", firstname="Bu", lastname="Yer", company="Buy Co")
+    rig.mark("hubspot", hs_id)
+    rig.sync()
+    lead_id = rig.link(hubspot_id=hs_id).salesforce_id
+    conversion = rig.boxes.salesforce.convert(lead_id, create_opportunity=True)
+    for _ in range(2):
+        rig.mark("salesforce", lead_id, "Lead")
+        rig.mark("hubspot", hs_id)
+        rig.sync()
+    assert rig.hs(hs_id)["lifecyclestage"] == "opportunity"
+    rig.sf_edit("Opportunity", conversion.opportunity_id, {"StageName": "Closed Won"})
+    rig.mark("hubspot", hs_id)
+    rig.sync()
+    assert rig.hs(hs_id)["lifecyclestage"] == "customer"
+    assert rig.sf("Contact", conversion.contact_id)["Lifecycle_Stage__c"] == "customer"
