@@ -78,7 +78,7 @@ def _insert(conn: Connection, table: Any) -> Insert:
         return postgresql.insert(table)
     if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"the inbox supports SQLite and PostgreSQL, not {dialect}")
+    raise ValueError(f"the store supports SQLite and PostgreSQL, not {dialect} — set store.url to one of them")
 
 
 _STATEMENTS: dict[tuple[str, str], Any] = {}
