@@ -28,6 +28,7 @@ from connector.engine.nurture_step import derive_engagement, execute, make_brain
 from connector.engine.plan import BatchPlan, build_plan
 from connector.engine.scheduler import mark_due
 from connector.settings import Settings
+from connector.store.audit_log import write_dead_letter
 from connector.store.claims import Mark, claim, release
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class Worker:
         except (CrmError, BudgetExhausted) as exc:
             report.error = str(exc)
             log.warning("batch of %d failed, will retry: %s", len(marks), exc)
-            release(self.engine, [], [(m, self._backoff(m)) for m in marks])
+            self._give_up_or_retry(marks, report.run_id, exc)
             return report
         report.writes, report.creates, report.dead_letters = outcome.writes, outcome.creates, outcome.dead_letters
         retry_ids = {i for p in outcome.retry_people for i in _ids(plan, p)}
@@ -159,6 +160,20 @@ class Worker:
                 stop.wait(cfg.idle_sleep_s)
             elif report.claimed < cfg.batch_size:
                 stop.wait(cfg.coalesce_s)
+
+    def _give_up_or_retry(self, marks: list[Mark], run_id: str, exc: Exception) -> None:
+        """Back off; a mark that has failed max_attempts times becomes a dead letter instead of looping forever
+        (a budget pause is not a failure of the record, so it never counts)."""
+        limit = self.settings.app.worker.max_attempts
+        spent = [] if isinstance(exc, BudgetExhausted) else [m for m in marks if m.attempts + 1 >= limit]
+        if spent:
+            message = getattr(exc, "message", str(exc))
+            with self.engine.begin() as conn:
+                for mark in spent:
+                    write_dead_letter(conn, run_id, mark.system, mark.object_type, mark.object_id, "reconcile",
+                                      {}, getattr(exc, "code", None) or "GAVE_UP",
+                                      f"gave up after {mark.attempts + 1} attempts: {message}")
+        release(self.engine, spent, [(m, self._backoff(m)) for m in marks if m not in spent])
 
     def _backoff(self, mark: Mark) -> float:
         return min(3600.0, 5.0 * (2 ** mark.attempts))

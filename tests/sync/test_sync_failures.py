@@ -94,3 +94,26 @@ def test_expired_session_signs_in_again_once(rig: Any) -> None:
     rig.sync()
     assert rig.sf("Lead", rig.link(hubspot_id=hs_id).salesforce_id)["Title"] == "Renewed"
     assert rig.boxes.salesforce.calls.snapshot().get("POST /services/oauth2/token", 0) >= 2
+
+
+def test_a_crm_that_keeps_failing_keeps_the_marks_then_dead_letters_them(rig: Any) -> None:
+    from sqlalchemy import select, update
+
+    from connector.store.models import dirty
+
+    hs_id = rig.hs_create(email="outage@example.org", firstname="Out", lastname="Age", company="O")
+    rig.boxes.salesforce.faults.update({"outage_s": 60})
+    rig.mark("hubspot", hs_id)
+    totals = rig.worker.drain()
+    assert totals.errors, "an outage is reported, not hidden"
+    with rig.engine.connect() as conn:
+        (attempts,) = conn.execute(select(dirty.c.attempts).where(dirty.c.object_id == hs_id)).one()
+    assert attempts == 1, "the mark stays, with its backoff"
+    with rig.engine.begin() as conn:  # pretend it has failed every time before, and is due again now
+        conn.execute(update(dirty).where(dirty.c.object_id == hs_id).values(
+            attempts=rig.settings.app.worker.max_attempts - 1, due_at=dirty.c.marked_at))
+    rig.worker.drain()
+    (letter,) = rig.dead_letters()
+    assert letter.object_id == hs_id and "gave up after" in letter.message
+    with rig.engine.connect() as conn:
+        assert conn.execute(select(dirty).where(dirty.c.object_id == hs_id)).first() is None
