@@ -139,18 +139,22 @@ class Brain:
         now = inp.now if inp.now.tzinfo else inp.now.replace(tzinfo=UTC)
         prev = inp.previous or {}
         index = index_events(inp.events, now)
+        by_type = index.by_type
         facts = dict(inp.facts)
-        crm_stage = facts.get("lifecycle_stage")
-        sent = list(prev.get("sent") or ())
+        get = facts.get
+        crm_stage = get("lifecycle_stage")
+        sent = prev.get("sent") or ()  # the planner copies it before adding the touches due now
+        previous_track = prev.get("track")
         facts["crm_lifecycle_stage"] = crm_stage
         facts["content_interactions"] = index.content_interactions
-        facts["unsubscribed"] = bool(facts.get("email_optout")) or "unsubscribe" in index.by_type
-        facts["bounced"] = bool(facts.get("bounced")) or "email_bounce" in index.by_type
+        facts["unsubscribed"] = bool(get("email_optout")) or "unsubscribe" in by_type
+        facts["bounced"] = bool(get("bounced")) or "email_bounce" in by_type
         facts["touches_sent"] = len(sent)
-        facts["track"] = prev.get("track")
+        facts["track"] = previous_track
         ctx = Ctx(facts, index, now)
 
-        card = self.scorer.score(ctx)
+        scorer = self.scorer
+        card = scorer.score(ctx)
         facts["fit_score"], facts["engagement_score"], facts["score"] = (
             card.fit_score, card.engagement_score, card.score)
         membership = self.segmenter.place(ctx)
@@ -160,37 +164,43 @@ class Brain:
 
         previous_stage = prev.get("lifecycle")
         recycled_at = _parse(prev.get("recycled_at"))
-        life = self.lifecycle.decide(ctx, crm_stage, previous_stage, self.scorer.is_mql(card),
-                                     self.scorer.mql_text(card), recycled_at)
+        mql = scorer.is_mql(card)
+        life = self.lifecycle.decide(ctx, crm_stage, previous_stage, mql, scorer.mql_text(card) if mql else "",
+                                     recycled_at)  # the text is read only for an MQL
         facts["lifecycle_stage"] = life.stage
         open_alerts: Mapping[str, Any] = prev.get("alerts") or {}
         if life.recycled:
             recycled_at, open_alerts = now, {}
 
-        plan = self.planner.plan(ctx, membership.persona, stage, life.stage, prev.get("track"),
-                                 _parse(prev.get("track_since")), sent)
+        planner = self.planner
+        suppressed = planner.suppressed(ctx)
+        plan = planner.plan(ctx, membership.persona, stage, life.stage, previous_track,
+                            _parse(prev.get("track_since")), sent, suppressed=suppressed)
         # touches_sent stays the count confirmed by the caller: touches due now may still fail
         facts["track"] = plan.track
-        suppressed = self.planner.suppressed(ctx)
+        if planner.suppress_reads_track:
+            suppressed = planner.suppressed(ctx)
 
         key = _contact_key(facts)
         new_alerts, still_open = self.alert_rules.raise_new(
             ctx, open_alerts, key, lambda subject, why: _alert_body(subject, why, card, membership, stage,
                                                                     life.stage, index))
-        tz = zone(facts.get(self.timezone_field), self.default_timezone)
-        next_date = plan.next_touch_at.astimezone(tz).date().isoformat() if plan.next_touch_at else None
+        next_at = plan.next_touch_at
+        next_date = (next_at.astimezone(zone(get(self.timezone_field), self.default_timezone)).date().isoformat()
+                     if next_at else None)
         writeback = {
             "score": card.score, "fit_score": card.fit_score, "engagement_score": card.engagement_score,
             "persona": membership.persona, "segments": ";".join(membership.segments), "journey_stage": stage,
             "track": plan.track, "next_touch": next_date, "lifecycle_stage": life.stage,
         }
+        since = plan.track_since
         state = {
             "v": STATE_VERSION,
             "lifecycle": life.stage,
             "lifecycle_at": prev.get("lifecycle_at") if life.stage == previous_stage else now.isoformat(),
             "recycled_at": recycled_at.isoformat() if recycled_at else None,
             "track": plan.track,
-            "track_since": plan.track_since.isoformat() if plan.track_since else None,
+            "track_since": since.isoformat() if since else None,
             "sent": plan.sent,
             "alerts": still_open,
         }
@@ -200,7 +210,8 @@ class Brain:
 
 
 def recent_engagement(index: EventIndex, limit: int = 8) -> tuple[tuple[datetime, str], ...]:
-    recent = [(age, event) for bucket in index.by_type.values() for age, event in bucket if age <= RECENT_DAYS]
+    recent = [(age, event) for ages, events in index.by_type.values()
+              for age, event in zip(ages, events, strict=True) if age <= RECENT_DAYS]
     recent.sort(key=lambda pair: pair[0])
     return tuple((event.occurred_at, _event_text(event)) for _, event in recent[:limit])
 
@@ -212,14 +223,14 @@ def _event_text(event: Event) -> str:
 
 def _alert_body(subject: str, why: str, card: ScoreCard, membership: Membership, stage: str | None,
                 lifecycle: str, index: EventIndex) -> str:
-    top = sorted((c for c in card.contributions if c.capped > 0), key=lambda c: -c.capped)[:3]
+    top = card.top(3)
     lines = [
         subject,
         f"Why now: {why}",
         f"Score {card.score} (fit {card.fit_score}, engagement {card.engagement_score}); lifecycle {lifecycle}; "
         f"persona {membership.persona}; journey stage {stage or 'unknown'}",
         "Top score contributions:",
-        *(f"  {c.capped:+.1f} {c.rule} ({c.group}, {c.count}×)" for c in top),
+        *(f"  {capped:+.1f} {rule} ({group}, {count}×)" for capped, rule, group, count in top),
         f"Recent engagement (last {RECENT_DAYS:.0f} days):",
         *(f"  {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC {text}" for at, text in recent_engagement(index, 5)),
     ]

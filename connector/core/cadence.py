@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from connector.settings.nurture_config import Cadence
 
 WEEK = timedelta(days=7)
+MEMO_SIZE = 4096
 
 
 @lru_cache(maxsize=512)
@@ -50,6 +51,9 @@ class Clock:
         self.quiet: tuple[time, time] | None = None if start == end else (start, end)
         self.default_timezone = cadence.default_timezone
         self.timezone_field = cadence.timezone_field
+        # allowed() is a pure function of (instant, zone); a rescore asks the same few instants (now,
+        # now + the gap) for every contact, so the answers are remembered (bounded).
+        self._allowed: dict[tuple[datetime, tzinfo], datetime] = {}
 
     def earliest(self, floor: datetime, sent: Sequence[datetime]) -> datetime:
         """The first instant at or after `floor` that respects the gap and the weekly limit (no calendar)."""
@@ -63,6 +67,17 @@ class Clock:
 
     def allowed(self, at: datetime, tz: tzinfo) -> datetime:
         """`at`, or the first later instant that is neither a weekend nor quiet hours, locally."""
+        if at.tzinfo is not UTC:  # only UTC instants are remembered: they compare exactly (no fold)
+            return self._allowed_now(at, tz)
+        key = (at, tz)
+        answer = self._allowed.get(key)
+        if answer is None:
+            if len(self._allowed) >= MEMO_SIZE:
+                self._allowed.clear()
+            answer = self._allowed[key] = self._allowed_now(at, tz)
+        return answer
+
+    def _allowed_now(self, at: datetime, tz: tzinfo) -> datetime:
         local = at.astimezone(tz)
         for _ in range(4):  # quiet end can land on a weekend and vice versa; both settle within 3 moves
             moved = False

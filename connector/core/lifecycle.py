@@ -50,8 +50,7 @@ class LifecycleRules:
             if why is not None:
                 consider(stage, f"rule: {why}")
         if mql:
-            latest = ctx.index.latest_ts
-            if recycled_at is None or (latest is not None and latest > recycled_at.timestamp()):
+            if recycled_at is None or _engaged_since(ctx, recycled_at):
                 consider("marketingqualifiedlead", f"score: {mql_text}")
             else:
                 reason_if_held = f"score qualifies ({mql_text}) but no engagement since the recycle"
@@ -73,3 +72,8 @@ class LifecycleRules:
             verb = "recycled" if fresh else "still recycled"
             return Lifecycle(back_to, f"{verb} by {name} from {best}: {why}", fresh, name)
         return Lifecycle(best, reason, False, None)
+
+
+def _engaged_since(ctx: Ctx, at: datetime) -> bool:
+    latest = ctx.index.latest_ts  # computed on first use: needed only after a recycle
+    return latest is not None and latest > at.timestamp()

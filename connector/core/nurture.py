@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connector.core.cadence import Clock, zone
-from connector.core.predicates import Ctx, Reasoned
+from connector.core.predicates import Ctx, Reasoned, fields_read
 from connector.settings.nurture_config import NurtureConfig, Touch, Track
 
 SentEntry = list  # [key "track:touch", ISO time, content id or None], JSON-friendly
+_UNKNOWN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ class Plan:
 
 
 class _Track:
-    __slots__ = ("cfg", "exit", "lifecycle", "name", "personas", "stages")
+    __slots__ = ("cfg", "exit", "keys", "lifecycle", "name", "personas", "stages", "steps")
 
     def __init__(self, track: Track) -> None:
         self.cfg = track
@@ -57,6 +58,9 @@ class _Track:
         self.stages = frozenset(track.for_.stages) if track.for_.stages is not None else None
         self.lifecycle = frozenset(track.for_.lifecycle) if track.for_.lifecycle is not None else None
         self.exit = Reasoned(track.exit_when) if track.exit_when is not None else None
+        # per touch, in order: (idempotency key, touch, its wait)
+        self.steps = tuple((f"{track.name}:{t.name}", t, timedelta(days=t.wait_days)) for t in track.touches)
+        self.keys = tuple(key for key, _, _ in self.steps)
 
     def fits(self, persona: str | None, stage: str | None, lifecycle: str) -> bool:
         return ((self.personas is None or persona in self.personas)
@@ -69,6 +73,9 @@ class Planner:
         self.clock = Clock(config.cadence)
         self.tracks = [_Track(t) for t in config.tracks]
         self.suppress = Reasoned(config.cadence.suppress_when) if config.cadence.suppress_when else None
+        # whether `suppressed` can change when the brain records the chosen track in the facts
+        self.suppress_reads_track = config.cadence.suppress_when is not None and "track" in fields_read(
+            config.cadence.suppress_when)
 
     def suppressed(self, ctx: Ctx) -> str | None:
         facts = ctx.facts
@@ -82,10 +89,12 @@ class Planner:
         return self.suppress.reason(ctx) if self.suppress is not None else None
 
     def plan(self, ctx: Ctx, persona: str | None, stage: str | None, lifecycle: str,
-             previous_track: str | None, previous_since: datetime | None, sent: list[SentEntry]) -> Plan:
+             previous_track: str | None, previous_since: datetime | None, sent: list[SentEntry],
+             suppressed: str | object | None = _UNKNOWN) -> Plan:
+        """`suppressed`: the answer of `self.suppressed(ctx)` when the caller already has it."""
         now = ctx.now
         sent = list(sent)
-        why_not = self.suppressed(ctx)
+        why_not = self.suppressed(ctx) if suppressed is _UNKNOWN else suppressed
         if why_not is not None:
             return Plan(None, f"suppressed: {why_not}", None, (), None, None, sent, 0, 0)
         keys = {entry[0] for entry in sent}
@@ -99,7 +108,7 @@ class Planner:
             if goal is not None:
                 notes.append(f"{track.name} exited on goal ({goal})")
                 continue
-            if _pending(track.cfg, keys, contents) is None:
+            if _next_step(track, keys, contents) is None:
                 notes.append(f"{track.name} exited: content exhausted")
                 continue
             chosen = track
@@ -114,38 +123,50 @@ class Planner:
             reason += f"; moved from {previous_track}"
         if notes:
             reason += "; " + "; ".join(notes)
-        return self._schedule(ctx, chosen.cfg, reason, since, sent, keys, contents)
+        return self._schedule(ctx, chosen, reason, since, sent, keys, contents)
 
-    def _schedule(self, ctx: Ctx, track: Track, reason: str, since: datetime, sent: list[SentEntry],
+    def _schedule(self, ctx: Ctx, track: _Track, reason: str, since: datetime, sent: list[SentEntry],
                   keys: set[str], contents: set[str]) -> Plan:
         now = ctx.now
-        tz = zone(ctx.facts.get(self.clock.timezone_field or ""), self.clock.default_timezone)
+        clock = self.clock
+        tz = zone(ctx.facts.get(clock.timezone_field or ""), clock.default_timezone)
         times = [datetime.fromisoformat(entry[1]) for entry in sent]
         prefix = track.name + ":"
         in_track = [t for entry, t in zip(sent, times, strict=True) if entry[0].startswith(prefix)]
         last_in_track = max(in_track) if in_track else since
         due: list[DueTouch] = []
-        touch = _pending(track, keys, contents)
+        step = _next_step(track, keys, contents)
         next_at: datetime | None = None
-        while touch is not None:
-            floor = last_in_track + timedelta(days=touch.wait_days)
-            at = self.clock.allowed(max(self.clock.earliest(floor, times), now), tz)
+        now_text = ""
+        while step is not None:
+            key, touch, wait = step
+            at = clock.allowed(max(clock.earliest(last_in_track + wait, times), now), tz)
             if at > now:
                 next_at = at
                 break
-            key = f"{track.name}:{touch.name}"
             due.append(DueTouch(track.name, touch.name, touch.channel, touch.content, touch.hubspot_workflow_id,
                                 touch.hubspot_list_id, touch.salesforce_campaign_id, touch.task_subject, key))
-            sent.append([key, now.isoformat(), touch.content])
+            now_text = now_text or now.isoformat()
+            sent.append([key, now_text, touch.content])
             times.append(now)
             keys.add(key)
             if touch.content:
                 contents.add(touch.content)
             last_in_track = now
-            touch = _pending(track, keys, contents)
-        done = sum(1 for t in track.touches if f"{track.name}:{t.name}" in keys)
-        return Plan(track.name, reason, since, tuple(due), touch.name if touch else None, next_at, sent,
-                    done, len(track.touches))
+            step = _next_step(track, keys, contents)
+        done = sum(1 for key in track.keys if key in keys)
+        return Plan(track.name, reason, since, tuple(due), step[1].name if step else None, next_at, sent,
+                    done, len(track.keys))
+
+
+def _next_step(track: _Track, keys: set[str], contents: set[str]) -> tuple[str, Touch, timedelta] | None:
+    """The first touch of the track not sent yet and whose content the lead has not had."""
+    for step in track.steps:
+        touch = step[1]
+        if step[0] in keys or (touch.content and touch.content in contents):
+            continue
+        return step
+    return None
 
 
 def _pending(track: Track, keys: set[str], contents: set[str]) -> Touch | None:

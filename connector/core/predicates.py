@@ -1,13 +1,16 @@
 """Conditions compiled once into closures, for the brain's hot loop; same answers as core.conditions.
 
 `connector.core.conditions.evaluate` walks the pydantic model on every call, which is fine for a
-handful of checks but not for a million contacts. Here each condition becomes a closure over
-pre-normalised values. Common cases (a string field, a number) take a fast path; every other shape
+handful of checks but not for a million contacts. Here each condition becomes one closure over
+pre-normalised values that reads the fact itself (no nested calls). Common cases (a string field, a
+bool, a number, `exists`) take a fast path; the answer of a text test is memoised per string value
+(bounded), since titles, industries and countries repeat across contacts. Every other shape of value
 falls back to `test_field`, so the semantics cannot drift from the reference evaluator.
 """
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +24,8 @@ from connector.settings.conditions import (
     EventCondition,
     FieldCondition,
 )
+
+MEMO_SIZE = 4096  # distinct string values remembered per text test; the memo is emptied when full
 
 
 class Ctx:
@@ -36,23 +41,170 @@ class Ctx:
 
 Predicate = Callable[[Ctx], bool]
 ValueTest = Callable[[Any, datetime], bool]
+_COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
 def compile_condition(cond: Cond) -> Predicate:
     if isinstance(cond, FieldCondition):
-        name, test = cond.field, compile_value_test(cond)
-        return lambda ctx: test(ctx.facts.get(name), ctx.now)
+        return _compile_field(cond)
     if isinstance(cond, EventCondition):
-        counter, at_least = compile_event_counter(cond), cond.at_least
-        return lambda ctx: counter(ctx, at_least) >= at_least
-    if isinstance(cond, AllCondition):
-        parts = tuple(compile_condition(c) for c in cond.all)
-        return lambda ctx: all(p(ctx) for p in parts)
-    if isinstance(cond, AnyCondition):
-        parts = tuple(compile_condition(c) for c in cond.any)
-        return lambda ctx: any(p(ctx) for p in parts)
+        return _compile_event(cond)
+    if isinstance(cond, AllCondition | AnyCondition):
+        is_all = isinstance(cond, AllCondition)
+        # Conditions are pure, so the order of the parts does not change the answer: cheap field tests
+        # first, ledger scans last (stable, so equal costs keep the config order).
+        children = sorted(cond.all if is_all else cond.any, key=_cost)
+        parts = tuple(compile_condition(c) for c in children)
+        if len(parts) == 1:
+            return parts[0]  # every compiled predicate returns a bool
+        if len(parts) == 2:
+            first, second = parts
+            if is_all:
+                return lambda ctx: first(ctx) and second(ctx)
+            return lambda ctx: first(ctx) or second(ctx)
+        if is_all:
+            def all_of(ctx: Ctx) -> bool:
+                for part in parts:  # noqa: SIM110 (a loop is faster than all() over a generator)
+                    if not part(ctx):
+                        return False
+                return True
+            return all_of
+        if not parts:
+            return lambda ctx: False
+
+        def any_of(ctx: Ctx) -> bool:
+            for part in parts:  # noqa: SIM110 (a loop is faster than any() over a generator)
+                if part(ctx):
+                    return True
+            return False
+        return any_of
     inner = compile_condition(cond.not_)
     return lambda ctx: not inner(ctx)
+
+
+def fields_read(cond: Cond) -> set[str]:
+    """The fact fields a condition reads (event `where` tests read event properties, not facts)."""
+    if isinstance(cond, FieldCondition):
+        return {cond.field}
+    if isinstance(cond, EventCondition):
+        return set()
+    if isinstance(cond, AllCondition | AnyCondition):
+        return set().union(*(fields_read(c) for c in (cond.all if isinstance(cond, AllCondition) else cond.any)))
+    return fields_read(cond.not_)
+
+
+def _cost(cond: Cond) -> int:
+    """0 for a condition on facts only, 1 when it reads the ledger."""
+    if isinstance(cond, FieldCondition):
+        return 0
+    if isinstance(cond, EventCondition):
+        return 1
+    if isinstance(cond, AllCondition | AnyCondition):
+        return max((_cost(c) for c in (cond.all if isinstance(cond, AllCondition) else cond.any)), default=0)
+    return _cost(cond.not_)
+
+
+def _compile_field(cond: FieldCondition) -> Predicate:
+    """`test_field(cond, facts.get(name), now)` as one closure."""
+    name, op, expected = cond.field, cond.operator, cond.value
+    if op == "exists":
+        absent_answer = expected is False  # _present(None or "") == expected
+
+        def exists_pred(ctx: Ctx) -> bool:
+            value = ctx.facts.get(name)
+            if value is None:
+                return absent_answer
+            if type(value) is str:
+                return (value != "") is expected
+            return test_field(cond, value, ctx.now)
+        return exists_pred if isinstance(expected, bool) else _slow_field(cond)
+    blank = op in ("ne", "not_in") or (op == "eq" and expected is None)
+    fast = _fast_text_test(op, expected)
+    if fast is not None:
+        memo: dict[str, bool] = {}
+
+        def text_pred(ctx: Ctx) -> bool:
+            value = ctx.facts.get(name)
+            if type(value) is str:
+                if not value:
+                    return blank
+                answer = memo.get(value)
+                if answer is None:
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    answer = memo[value] = fast(value)
+                return answer
+            return blank if value is None else test_field(cond, value, ctx.now)
+        return text_pred
+    if op in ("eq", "ne") and isinstance(expected, bool):
+        want_true = expected if op == "eq" else not expected
+
+        def bool_pred(ctx: Ctx) -> bool:
+            value = ctx.facts.get(name)
+            if value is True:
+                return want_true
+            if value is False:
+                return not want_true
+            return blank if value is None else test_field(cond, value, ctx.now)
+        return bool_pred
+    if op in _COMPARE and isinstance(expected, int | float) and not isinstance(expected, bool):
+        bound, compare = float(expected), _COMPARE[op]
+
+        def number_pred(ctx: Ctx) -> bool:
+            value = ctx.facts.get(name)
+            kind = type(value)
+            if kind is int or kind is float:
+                return compare(value, bound)
+            return False if value is None else test_field(cond, value, ctx.now)
+        return number_pred
+    return _slow_field(cond)
+
+
+def _slow_field(cond: FieldCondition) -> Predicate:
+    name = cond.field
+    return lambda ctx: test_field(cond, ctx.facts.get(name), ctx.now)
+
+
+def _compile_event(cond: EventCondition) -> Predicate:
+    """At least `at_least` events of the types, `within_days` old at most (inclusive), passing `where`."""
+    types = (cond.event,) if isinstance(cond.event, str) else tuple(cond.event)
+    days, at_least = cond.within_days, cond.at_least
+    where_field = cond.where.field if cond.where is not None else ""
+    where = compile_value_test(cond.where) if cond.where is not None else None
+
+    if where is None and days is None:
+        def count_all(ctx: Ctx) -> bool:
+            n = 0
+            by_type = ctx.index.by_type
+            for t in types:
+                bucket = by_type.get(t)
+                if bucket is not None:
+                    n += len(bucket[0])
+                    if n >= at_least:
+                        return True
+            return n >= at_least
+        return count_all
+
+    def count(ctx: Ctx) -> bool:
+        n = 0
+        by_type = ctx.index.by_type
+        now = ctx.now
+        for t in types:
+            bucket = by_type.get(t)
+            if bucket is None:
+                continue
+            ages, events = bucket
+            for i, age in enumerate(ages):
+                # core.conditions excludes occurred_at < now - days, i.e. keeps age <= days
+                if days is not None and age > days:
+                    continue
+                if where is not None and not where(events[i].properties.get(where_field), now):
+                    continue
+                n += 1
+                if n >= at_least:
+                    return True
+        return n >= at_least
+    return count
 
 
 def compile_event_counter(cond: EventCondition) -> Callable[[Ctx, int | None], int]:
@@ -66,8 +218,8 @@ def compile_event_counter(cond: EventCondition) -> Callable[[Ctx, int | None], i
         n = 0
         by_type = ctx.index.by_type
         for t in types:
-            for age, event in by_type.get(t, ()):
-                # core.conditions excludes occurred_at < now - days, i.e. keeps age <= days
+            ages, events = by_type.get(t, ((), ()))
+            for age, event in zip(ages, events, strict=True):
                 if days is not None and age > days:
                     continue
                 if where is not None and not where(event.properties.get(where_field), ctx.now):
@@ -104,17 +256,13 @@ def compile_value_test(cond: FieldCondition) -> ValueTest:
                 return value is want_true
             return blank if value is None else slow(value, now)
         return bool_test
-    if op in ("gt", "gte", "lt", "lte") and isinstance(expected, int | float) and not isinstance(expected, bool):
-        bound = float(expected)
-        compare: Callable[[float], bool] = {
-            "gt": lambda v: v > bound, "gte": lambda v: v >= bound,
-            "lt": lambda v: v < bound, "lte": lambda v: v <= bound,
-        }[op]
+    if op in _COMPARE and isinstance(expected, int | float) and not isinstance(expected, bool):
+        bound, compare = float(expected), _COMPARE[op]
 
         def number_test(value: Any, now: datetime) -> bool:
             kind = type(value)
             if kind is int or kind is float:
-                return compare(value)
+                return compare(value, bound)
             return False if value is None else slow(value, now)
         return number_test
     return slow
@@ -186,8 +334,10 @@ class Reasoned:
     def __init__(self, cond: Cond) -> None:
         self.test = compile_condition(cond)
         self.text = describe(cond)
-        children = cond.any if isinstance(cond, AnyCondition) else [cond]
-        self.branches = tuple((compile_condition(c), describe(c)) for c in children)
+        if isinstance(cond, AnyCondition):
+            self.branches = tuple((compile_condition(c), describe(c)) for c in cond.any)
+        else:
+            self.branches = ((self.test, self.text),)
 
     def reason(self, ctx: Ctx) -> str | None:
         """The first true branch of a top-level `any` (or the whole condition), None when false."""

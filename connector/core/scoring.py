@@ -42,22 +42,123 @@ class GroupTotal:
     decay: str  # "half-life 30 d", "last 60 d" or "no decay"
 
 
-@dataclass(frozen=True, slots=True)
 class ScoreCard:
-    fit_raw: float
-    fit: float  # clamped
-    engagement_raw: float
-    engagement: float  # clamped
-    fit_score: int
-    engagement_score: int
-    score: int
-    contributions: tuple[Contribution, ...]
-    groups: tuple[GroupTotal, ...]
+    """The scores, and on first access every contribution and group total behind them (explain, alerts).
+
+    Built for every contact of a rescore, read in detail for few: the `Contribution` and `GroupTotal`
+    records are made only when `contributions` or `groups` is read, from the per-rule counts and decay
+    sums kept here, so they are exactly the numbers the scores were computed from.
+    """
+
+    __slots__ = ("_contributions", "_counts", "_fit_hits", "_groups", "_scorer", "_weights", "engagement",
+                 "engagement_raw", "engagement_score", "fit", "fit_raw", "fit_score", "score")
+
+    def __init__(self, fit_raw: float, fit: float, engagement_raw: float, engagement: float, fit_score: int,
+                 engagement_score: int, score: int, contributions: tuple[Contribution, ...] | None = None,
+                 groups: tuple[GroupTotal, ...] | None = None) -> None:
+        self.fit_raw = fit_raw
+        self.fit = fit  # clamped
+        self.engagement_raw = engagement_raw
+        self.engagement = engagement  # clamped
+        self.fit_score = fit_score
+        self.engagement_score = engagement_score
+        self.score = score
+        self._contributions = contributions
+        self._groups = groups
+        self._scorer: Scorer | None = None
+        self._fit_hits: list[int] = []
+        self._counts: list[int] = []
+        self._weights: list[float] = []
+
+    @property
+    def contributions(self) -> tuple[Contribution, ...]:
+        if self._contributions is None:
+            self._explode()
+        return self._contributions  # type: ignore[return-value]
+
+    @property
+    def groups(self) -> tuple[GroupTotal, ...]:
+        if self._groups is None:
+            self._explode()
+        return self._groups  # type: ignore[return-value]
+
+    def top(self, n: int) -> list[tuple[float, str, str, int]]:
+        """(capped points, rule, group, count) of the n largest positive contributions, ties in order."""
+        if self._contributions is not None:
+            rows = [(c.capped, c.rule, c.group, c.count) for c in self._contributions if c.capped > 0]
+        else:
+            rows = [(points, name, "fit", 1) for name, points, _, _ in self._fit_rows() if points > 0]
+            rows.extend((capped, rule.name, group.name, count) for group, rule, count, _, capped in self._rule_rows()
+                        if capped > 0)
+        rows.sort(key=lambda row: -row[0])
+        return rows[:n]
+
+    def _fit_rows(self) -> list[tuple[str, float, Predicate, str]]:
+        fit_rules = self._scorer.fit_rules if self._scorer is not None else []
+        return [fit_rules[i] for i in self._fit_hits]
+
+    def _rule_rows(self) -> list[tuple[_Group, _Rule, int, float, float]]:
+        rows = []
+        if self._scorer is not None:
+            counts, weights = self._counts, self._weights
+            for group in self._scorer.groups:
+                for rule in group.rules:
+                    n = counts[rule.index]
+                    if n:
+                        decayed = rule.points * weights[rule.index]
+                        rows.append((group, rule, n, decayed, clamp_cap(decayed, rule.cap)))
+        return rows
+
+    def _explode(self) -> None:
+        scorer = self._scorer
+        contributions: list[Contribution] = []
+        group_totals: list[GroupTotal] = []
+        if scorer is not None:
+            for name, points, _, why in self._fit_rows():
+                contributions.append(Contribution(name, "fit", points, 1, points, points, points, None, why))
+            counts, weights = self._counts, self._weights
+            for group in scorer.groups:
+                total = 0.0
+                touched = False
+                for rule in group.rules:
+                    n = counts[rule.index]
+                    if not n:
+                        continue
+                    touched = True
+                    decayed = rule.points * weights[rule.index]
+                    capped = clamp_cap(decayed, rule.cap)
+                    total += capped
+                    contributions.append(Contribution(rule.name, group.name, rule.points, n, rule.points * n,
+                                                      decayed, capped, rule.cap, rule.event_text))
+                if touched:
+                    group_totals.append(GroupTotal(group.name, total, group.cap, clamp_cap(total, group.cap),
+                                                   group.decay))
+        self._contributions = tuple(contributions)
+        self._groups = tuple(group_totals)
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.fit_raw, self.fit, self.engagement_raw, self.engagement, self.fit_score,
+                self.engagement_score, self.score, self.contributions, self.groups)
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, ScoreCard) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        names = ("fit_raw", "fit", "engagement_raw", "engagement", "fit_score", "engagement_score", "score",
+                 "contributions", "groups")
+        return "ScoreCard(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._key(), strict=True)) + ")"
 
 
 def round_half_up(value: float) -> int:
     # Python's round() is banker's rounding; 2.5 -> 2 and 3.5 -> 4 would make thresholds look random.
     return math.floor(value + 0.5)
+
+
+def _magnitude(cap: float | None) -> float | None:
+    return None if cap is None else abs(cap)
 
 
 def clamp_cap(total: float, cap: float | None) -> float:
@@ -121,65 +222,106 @@ class Scorer:
                     if not entries or entries[-1][0] is not g:
                         entries.append((g, []))
                     entries[-1][1].append(rule)
+        # the same, flattened for the hot loop: (half-life, window, rules, index of the first rule when
+        # it takes every event of the type, else -1)
+        self.type_plans: dict[str, list[tuple[float | None, float | None, tuple[_Rule, ...], int]]] = {
+            t: [(g.half_life, g.window, tuple(rules), rules[0].index if rules[0].where is None else -1)
+                for g, rules in entries]
+            for t, entries in self.by_type.items()
+        }
+        self.where_plans: dict[int, tuple[list[tuple[str, ValueTest, int]], int]] = {}
+        for entries in self.type_plans.values():
+            for _, _, rules, _ in entries:
+                tests: list[tuple[str, ValueTest, int]] = []
+                fallback = -1
+                for rule in rules:
+                    if rule.where is None:
+                        fallback = rule.index
+                        break
+                    tests.append((rule.where_field, rule.where, rule.index))
+                self.where_plans[id(rules)] = (tests, fallback)
+        # per group: |cap| or None, and per rule (index, points, |cap| or None); clamp_cap inlined
+        self.totals_plan = [(_magnitude(g.cap), [(r.index, r.points, _magnitude(r.cap)) for r in g.rules])
+                            for g in self.groups]
+        self.fit_min, self.fit_max = config.fit.min, config.fit.max
+        self.engagement_min, self.engagement_max = config.engagement.min, config.engagement.max
 
     def score(self, ctx: Ctx) -> ScoreCard:
-        contributions: list[Contribution] = []
         fit_raw = 0.0
-        for name, points, test, why in self.fit_rules:
+        fit_hits: list[int] = []
+        for i, (_, points, test, _) in enumerate(self.fit_rules):
             if test(ctx):
                 fit_raw += points
-                contributions.append(Contribution(name, "fit", points, 1, points, points, points, None, why))
-        fit_cfg = self.config.fit
-        fit = min(max(fit_raw, fit_cfg.min), fit_cfg.max)
+                fit_hits.append(i)
+        fit = min(max(fit_raw, self.fit_min), self.fit_max)
 
         counts, weights = self._accumulate(ctx.index, ctx)
-        group_totals: list[GroupTotal] = []
         engagement_raw = 0.0
-        for group in self.groups:
+        for group_cap, rules in self.totals_plan:
             total = 0.0
             touched = False
-            for rule in group.rules:
-                n = counts[rule.index]
-                if not n:
-                    continue
-                touched = True
-                decayed = rule.points * weights[rule.index]
-                capped = clamp_cap(decayed, rule.cap)
-                total += capped
-                contributions.append(Contribution(rule.name, group.name, rule.points, n, rule.points * n,
-                                                  decayed, capped, rule.cap, rule.event_text))
+            for index, points, cap in rules:
+                if counts[index]:
+                    touched = True
+                    decayed = points * weights[index]
+                    if cap is not None:
+                        decayed = min(decayed, cap) if decayed >= 0 else max(decayed, -cap)
+                    total += decayed
             if touched:
-                capped_total = clamp_cap(total, group.cap)
-                group_totals.append(GroupTotal(group.name, total, group.cap, capped_total, group.decay))
-                engagement_raw += capped_total
-        eng_cfg = self.config.engagement
-        engagement = min(max(engagement_raw, eng_cfg.min), eng_cfg.max)
-        fit_score, engagement_score = round_half_up(fit), round_half_up(engagement)
-        return ScoreCard(fit_raw, fit, engagement_raw, engagement, fit_score, engagement_score,
-                         fit_score + engagement_score, tuple(contributions), tuple(group_totals))
+                if group_cap is not None:
+                    total = min(total, group_cap) if total >= 0 else max(total, -group_cap)
+                engagement_raw += total
+        engagement = min(max(engagement_raw, self.engagement_min), self.engagement_max)
+        fit_score, engagement_score = math.floor(fit + 0.5), math.floor(engagement + 0.5)  # round_half_up
+        card = ScoreCard(fit_raw, fit, engagement_raw, engagement, fit_score, engagement_score,
+                         fit_score + engagement_score)
+        card._scorer, card._fit_hits, card._counts, card._weights = self, fit_hits, counts, weights
+        return card
 
     def _accumulate(self, index: EventIndex, ctx: Ctx) -> tuple[list[int], list[float]]:
-        """Per rule: how many events count, and the sum of their decay factors (points multiply later)."""
+        """Per rule: how many events count, and the sum of their decay factors (points multiply later).
+
+        Each sum is accumulated in the same order as the reference loop (buckets in ledger order of
+        their first event, events in ledger order), so the floats are bit for bit the same.
+        """
         counts = [0] * len(self.rules)
         weights = [0.0] * len(self.rules)
         now = ctx.now
-        for event_type, bucket in index.by_type.items():
-            entries = self.by_type.get(event_type)
+        plans = self.type_plans
+        for event_type, (ages, events) in index.by_type.items():
+            entries = plans.get(event_type)
             if entries is None:
                 continue
-            for group, rules in entries:
-                half_life, window = group.half_life, group.window
-                for age, event in bucket:
+            for half_life, window, rules, plain in entries:
+                if plain >= 0 and window is None:  # every event counts for the group's first rule
+                    counts[plain] += len(ages)
+                    w = weights[plain]
+                    if half_life is None:
+                        for _ in ages:
+                            w += 1.0
+                    else:
+                        for age in ages:
+                            # a future-dated event counts in full: clock skew must not inflate a score
+                            w += 0.5 ** (age / half_life) if age > 0 else 1.0
+                    weights[plain] = w
+                    continue
+                tests, fallback = self.where_plans[id(rules)]
+                for age, event in zip(ages, events, strict=True):
                     if window is not None and age > window:
                         continue
-                    for rule in rules:
-                        if rule.where is None or rule.where(event.properties.get(rule.where_field), now):
-                            break
-                    else:
-                        continue
-                    counts[rule.index] += 1
-                    # a future-dated event counts in full: clock skew must not inflate a score
-                    weights[rule.index] += 0.5 ** (age / half_life) if half_life is not None and age > 0 else 1.0
+                    target = plain
+                    if target < 0:
+                        # the first rule whose `where` passes, else the first rule without one
+                        target = fallback
+                        properties = event.properties
+                        for where_field, where, index in tests:
+                            if where(properties.get(where_field), now):
+                                target = index
+                                break
+                        if target < 0:
+                            continue
+                    counts[target] += 1
+                    weights[target] += 0.5 ** (age / half_life) if half_life is not None and age > 0 else 1.0
         return counts, weights
 
     def is_mql(self, card: ScoreCard) -> bool:
