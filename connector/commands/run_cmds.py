@@ -76,6 +76,9 @@ def demo(ctx: click.Context, port: int, seed: int) -> None:
     from connector.engine.nurture_step import setup_hubspot_properties
     from connector.sandbox.launcher import start_sandboxes
 
+    # The sandboxes are new each run, so yesterday's links would point at records that no longer exist.
+    for stale in Path(ctx.find_root().obj["config_path"]).resolve().parent.glob("demo.db*"):
+        stale.unlink()
     boxes = start_sandboxes(seed=seed, connector_url=f"http://127.0.0.1:{port}", hubspot_port=0, salesforce_port=0)
     os.environ.update(boxes.env())
     os.environ.setdefault("NURTURE_ENGAGEMENT_SECRET", "demo-engagement-secret")
