@@ -123,6 +123,27 @@ class CallCounter:
             self._counts.clear()
 
 
+class FlushWindow:
+    """Both CRMs gather changes for a moment and send them together: the first change of a window arms a
+    timer that calls `flush` after `window_s`; flushing early disarms it. Callers hold their own lock."""
+
+    def __init__(self, window_s: float, flush: Callable[[], Any]) -> None:
+        self.window_s = window_s
+        self._flush = flush
+        self._timer: threading.Timer | None = None
+
+    def arm(self) -> None:
+        if self._timer is None:
+            self._timer = threading.Timer(self.window_s, self._flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on right now, for a server started in another process."""
     with socket.socket() as sock:

@@ -17,7 +17,7 @@ import requests
 from hubspot.utils.signature import Signature
 
 from connector.sandbox.hubspot.records import Source
-from connector.sandbox.runtime import Deliverer
+from connector.sandbox.runtime import Deliverer, FlushWindow
 
 MAX_EVENTS_PER_REQUEST = 100
 SUBSCRIPTION_TYPES = ("contact.creation", "contact.deletion", "contact.propertyChange", "contact.privacyDeletion",
@@ -46,7 +46,7 @@ class WebhookEmitter:
         self.batches_sent = 0
         self._buffer: list[dict[str, Any]] = []
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._window = FlushWindow(window_s, self.flush)
         self._ids = itertools.count(int(time.time()) % 1_000_000 * 1000 + 1)
         self._subscription_ids = {t: 100_000 + i for i, t in enumerate(SUBSCRIPTION_TYPES)}
 
@@ -75,17 +75,12 @@ class WebhookEmitter:
             if not self.url or self.deliverer is None:
                 return
             self._buffer.append(event)
-            if self._timer is None:
-                self._timer = threading.Timer(self.window_s, self.flush)
-                self._timer.daemon = True
-                self._timer.start()
+            self._window.arm()
 
     def flush(self) -> int:
         """Hand every buffered event to the deliverer now; returns how many batches that made."""
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self._window.disarm()
             events, self._buffer = self._buffer, []
         if not events or not self.url or self.deliverer is None:
             return 0
@@ -101,9 +96,7 @@ class WebhookEmitter:
 
     def stop(self) -> None:
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self._window.disarm()
 
     def _builder(self, url: str, batch: list[dict[str, Any]]) -> Any:
         def build(attempt: int) -> tuple[dict[str, str], bytes]:

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 import requests
 from defusedxml import ElementTree
 
-from connector.sandbox.runtime import Deliverer
+from connector.sandbox.runtime import Deliverer, FlushWindow
 from connector.sandbox.salesforce.records import Store
 from connector.sandbox.salesforce.state import to18
 
@@ -60,7 +60,7 @@ class Outbound:
         self._pending: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._seq = 0
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._window = FlushWindow(window_s, self.flush)
 
     def on_change(self, sobject: str, record_id: str, kind: str) -> None:
         # Workflow rules do not fire on delete; the poller finds deletions through queryAll.
@@ -70,10 +70,7 @@ class Outbound:
             if (sobject, record_id) not in self._pending:
                 self._seq += 1
                 self._pending[(sobject, record_id)] = self._id("04l", self._seq)
-            if self._timer is None:
-                self._timer = threading.Timer(self.window_s, self.flush)
-                self._timer.daemon = True
-                self._timer.start()
+            self._window.arm()
 
     def _id(self, prefix: str, n: int) -> str:
         return to18(f"{prefix}5e{n:010d}")
@@ -83,9 +80,7 @@ class Outbound:
         with self._lock:
             pending = list(self._pending.items())
             self._pending.clear()
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self._window.disarm()
         by_type: dict[str, list[tuple[str, str]]] = {}
         for (sobject, record_id), notification_id in pending:
             by_type.setdefault(sobject, []).append((notification_id, record_id))
@@ -137,6 +132,4 @@ class Outbound:
 
     def stop(self) -> None:
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self._window.disarm()
