@@ -18,9 +18,10 @@ from sqlalchemy import Engine
 from connector.core.pair import HubSpotRecord, SalesforceRecord
 from connector.engine.apply import apply_plan, record_outcome
 from connector.engine.clients import Clients
+from connector.engine.executors import execute
 from connector.engine.gather import gather
 from connector.engine.lookup import LiveLookup, SnapshotLookup, hubspot_properties, salesforce_fields
-from connector.engine.nurture_step import derive_engagement, execute, make_brain, think
+from connector.engine.nurture_step import derive_engagement, make_brain, think
 from connector.engine.plan import BatchPlan, build_plan
 from connector.settings import Settings
 from connector.store.claims import Mark

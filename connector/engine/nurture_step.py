@@ -1,16 +1,14 @@
-"""The brain inside the sync: engagement signals into the ledger, the pure brain per person, its results
-folded into the same batch writes, and its touches and alerts carried out by the CRMs' executors.
+"""The brain inside the sync: engagement signals into the ledger, the pure brain per person, and its
+results folded into the same batch writes (connector.engine.executors carries out touches and alerts).
 
 Write-back values join the plan's update steps, so a rescore costs no extra call and writes only what
-changed. Touches and alerts are idempotent by key: Salesforce tasks are upserts on Nurture_Alert_Key__c,
-campaign members and list memberships ignore repeats, and the brain's state (what was sent, what was
-raised) is saved only after its executors succeeded.
+changed. The brain's state (what was sent, what was raised) is saved only after its executors succeeded.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +18,6 @@ from sqlalchemy import Engine, or_, select
 from connector.core.brain import Brain, BrainInput, BrainResult
 from connector.core.conditions import as_datetime
 from connector.core.events import Event
-from connector.crm.errors import CrmError
 from connector.engine.clients import Clients
 from connector.engine.gather import Person
 from connector.engine.plan import BatchPlan, Step
@@ -82,7 +79,7 @@ def derive_engagement(settings: Settings, engine: Engine, plan: BatchPlan, now: 
             # Cap the catch-up: a contact first seen with 5,000 page views gets its last 50, dated now.
             for n in range(max(before, current - 50) + 1, current + 1):
                 facts.append(EngagementFact(f"hubspot:{hs.id}:{prop}:{n}", "hubspot", event_type, when,
-                                            email=_email(hs.properties.get("email")), hubspot_id=hs.id,
+                                            email=email_of(hs.properties.get("email")), hubspot_id=hs.id,
                                             content_id=str(name) if name else None,
                                             properties={"counter": prop, "value": n,
                                                         **({"form": name} if name else {})}))
@@ -99,7 +96,7 @@ def load_events(engine: Engine, plan: BatchPlan) -> dict[int, list[Event]]:
     keys: dict[str, dict[str, list[int]]] = {"hubspot_id": {}, "salesforce_id": {}, "email": {}, "contact_id": {}}
     for index, person in enumerate(plan.people):
         for column, value in (("hubspot_id", person.link.hubspot_id), ("salesforce_id", person.link.salesforce_id),
-                              ("email", _email(plan.pairs[index].canonical.get("email"))),
+                              ("email", email_of(plan.pairs[index].canonical.get("email"))),
                               ("contact_id", person.link.id)):
             if value:
                 keys[column].setdefault(str(value), []).append(index)
@@ -216,114 +213,6 @@ def _add_step(plan: BatchPlan, index: int, system: str, object_type: str, object
     plan.steps.append(Step(index, system, object_type, object_id, "update", changes, before, reasons))
 
 
-def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: NurtureOutcome,
-            now: datetime, write_ok: Callable[[int], bool]) -> None:
-    """Carry out due touches and alerts. A person whose sync writes failed waits for the next pass."""
-    enrollments: list[tuple[int, int, str]] = []
-    lists: dict[str, list[tuple[int, str]]] = {}
-    members: list[tuple[int, dict[str, Any]]] = []
-    tasks: list[tuple[int, Any, str]] = []  # (person, alert-or-touch, subject)
-    for index, result in outcome.results.items():
-        person = plan.people[index]
-        if not write_ok(index):
-            outcome.failed.add(index)
-            continue
-        email = _email(plan.pairs[index].canonical.get("email"))
-        for touch in result.due_touches:
-            if touch.hubspot_workflow_id is not None and email:
-                enrollments.append((index, touch.hubspot_workflow_id, email))
-            if touch.hubspot_list_id is not None and person.hubspot is not None:
-                lists.setdefault(touch.hubspot_list_id, []).append((index, person.hubspot.id))
-            if touch.salesforce_campaign_id is not None and person.salesforce is not None:
-                who = "ContactId" if person.salesforce.type == "Contact" else "LeadId"
-                members.append((index, {"CampaignId": touch.salesforce_campaign_id, who: person.salesforce.id,
-                                        "Status": "Sent"}))
-            if touch.task_subject is not None:
-                tasks.append((index, touch, touch.task_subject))
-            outcome.touches += 1
-        for alert in result.alerts:
-            tasks.append((index, alert, alert.subject))
-    for index, workflow_id, email in enrollments:
-        _try(outcome, index, "enroll", f"workflow {workflow_id}",
-             lambda w=workflow_id, e=email: clients.hubspot.enroll_in_workflow(w, e))
-    for list_id, entries in lists.items():
-        try:
-            clients.hubspot.add_to_list(list_id, [cid for _, cid in entries])
-            outcome.notes.extend((i, "enroll", f"HubSpot list {list_id}") for i, _ in entries)
-        except CrmError as exc:
-            outcome.failed.update(i for i, _ in entries)
-            outcome.notes.extend((i, "error", f"HubSpot list {list_id}: {exc.message}") for i, _ in entries)
-    if members:
-        result = clients.salesforce.create("CampaignMember", [row for _, row in members])
-        refused = {int(e.key): e for e in result.errors}
-        for n, (index, row) in enumerate(members):
-            error = refused.get(n)
-            if error is not None and error.code != "DUPLICATE_VALUE":  # already a member: the touch stands
-                outcome.failed.add(index)
-                outcome.notes.append((index, "error", f"campaign {row['CampaignId']}: {error.code}: {error.message}"))
-            else:
-                outcome.notes.append((index, "enroll", f"Salesforce campaign {row['CampaignId']}"))
-    _create_tasks(settings, clients, plan, outcome, tasks, now)
-
-
-def _create_tasks(settings: Settings, clients: Clients, plan: BatchPlan, outcome: NurtureOutcome,
-                  tasks: list[tuple[int, Any, str]], now: datetime) -> None:
-    if not tasks:
-        return
-    target = settings.alerts.target
-    sf_rows: dict[str, tuple[int, dict[str, Any]]] = {}
-    hs_rows: list[tuple[int, dict[str, Any]]] = []
-    for index, item, subject in tasks:
-        person = plan.people[index]
-        due = getattr(item, "due_at", None) or now
-        body = getattr(item, "body", None) or f"Nurture touch: {getattr(item, 'touch', subject)}"
-        key = getattr(item, "key", None) or subject
-        owner = getattr(item, "owner_id", None)
-        if target == "salesforce" and person.salesforce is not None:
-            task_key = f"{person.salesforce.id}:{key}"[:255]
-            row = {"WhoId": person.salesforce.id, "Subject": subject, "ActivityDate": due.date().isoformat(),
-                   "Priority": getattr(item, "priority", "Normal"), "Description": body, "Status": "Not Started"}
-            if owner:
-                row["OwnerId"] = owner
-            sf_rows[task_key] = (index, row)
-        elif person.hubspot is not None:
-            props = {"hs_task_subject": subject, "hs_task_body": body, "hs_timestamp": due.isoformat(),
-                     "hs_task_priority": {"High": "HIGH", "Low": "LOW"}.get(getattr(item, "priority", ""), "MEDIUM"),
-                     "hs_task_status": "NOT_STARTED"}
-            if owner:
-                props["hubspot_owner_id"] = owner
-            hs_rows.append((index, {"contact_id": person.hubspot.id, "properties": props}))
-    if sf_rows:
-        result = clients.salesforce.upsert("Task", "Nurture_Alert_Key__c", {k: row for k, (_, row) in sf_rows.items()})
-        refused = {e.key: e for e in result.errors}
-        for key, (index, row) in sf_rows.items():
-            if key in refused:
-                outcome.failed.add(index)
-                outcome.notes.append((index, "error", f"task {row['Subject']!r}: {refused[key].code}: "
-                                                      f"{refused[key].message}"))
-            else:
-                outcome.tasks += 1
-                outcome.notes.append((index, "task", f"Salesforce task {row['Subject']!r} due {row['ActivityDate']}"))
-    if hs_rows:
-        created = clients.hubspot.create_tasks([row for _, row in hs_rows])
-        for (index, row), item in zip(hs_rows, created, strict=False):
-            if isinstance(item, str):
-                outcome.tasks += 1
-                outcome.notes.append((index, "task", f"HubSpot task {row['properties']['hs_task_subject']!r}"))
-            else:
-                outcome.failed.add(index)
-                outcome.notes.append((index, "error", f"HubSpot task: {item.code}: {item.message}"))
-
-
-def _try(outcome: NurtureOutcome, index: int, action: str, what: str, fn: Callable[[], None]) -> None:
-    try:
-        fn()
-        outcome.notes.append((index, action, what))
-    except CrmError as exc:
-        outcome.failed.add(index)
-        outcome.notes.append((index, "error", f"{what}: {exc.message}"))
-
-
 def _forward(have: str | None, want: str | None) -> bool:
     if not have or not want or have not in LIFECYCLE_ORDER or want not in LIFECYCLE_ORDER:
         return True
@@ -349,5 +238,5 @@ def _differs(have: Any, want: Any) -> bool:
     return str(have) != str(want)
 
 
-def _email(value: Any) -> str:
+def email_of(value: Any) -> str:
     return str(value or "").strip().lower()

@@ -22,9 +22,10 @@ from sqlalchemy import Engine
 from connector.crm.errors import BudgetExhausted, CrmError
 from connector.engine.apply import apply_plan, record_outcome
 from connector.engine.clients import Clients
+from connector.engine.executors import execute
 from connector.engine.gather import gather
 from connector.engine.lookup import LiveLookup, Lookup
-from connector.engine.nurture_step import derive_engagement, execute, make_brain, think
+from connector.engine.nurture_step import derive_engagement, make_brain, think
 from connector.engine.plan import BatchPlan, build_plan
 from connector.engine.scheduler import mark_due
 from connector.settings import Settings
