@@ -56,24 +56,27 @@ def _facts(i: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _events(rng: random.Random, events_each: int) -> list[Event]:
+def _events(rng: random.Random, events_each: int, with_ts: bool = True) -> list[Event]:
+    """`with_ts`: fill in `Event.ts` as the store loader does (else the brain converts every datetime)."""
     events = []
     for _ in range(events_each):
         kind = rng.choice(EVENT_TYPES)
         at = NOW - timedelta(seconds=rng.randrange(0, 200 * 86400))
         props = {"url": rng.choice(URLS)} if kind == "page_view" else {}
-        events.append(Event(kind, at, props, f"c{rng.randrange(40)}" if kind != "page_view" else None))
+        events.append(Event(kind, at, props, f"c{rng.randrange(40)}" if kind != "page_view" else None,
+                            at.timestamp() if with_ts else None))
     if rng.random() < 0.02:
-        events.append(Event("demo_request", NOW - timedelta(hours=rng.randrange(1, 500))))
+        at = NOW - timedelta(hours=rng.randrange(1, 500))
+        events.append(Event("demo_request", at, ts=at.timestamp() if with_ts else None))
     return events
 
 
-def contacts(n: int, events_each: int, seed: int = 7) -> Iterator[BrainInput]:
+def contacts(n: int, events_each: int, seed: int = 7, with_ts: bool = True) -> Iterator[BrainInput]:
     """Every contact with its own freshly drawn facts and ledger (phase 1: built before timing)."""
     rng = random.Random(seed)
     for i in range(n):
         facts = _facts(i, rng)
-        yield BrainInput(facts, _events(rng, events_each), None, NOW)
+        yield BrainInput(facts, _events(rng, events_each, with_ts), None, NOW)
 
 
 def templates(events_each: int, seed: int = 11) -> list[list[Event]]:
@@ -122,6 +125,8 @@ def main() -> None:
     parser.add_argument("--full", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--no-ts", action="store_true",
+                        help="phase 1 events without Event.ts: the brain computes the POSIX times itself")
     args = parser.parse_args()
     settings = load_settings(REPO / "app.yaml", check_env=False)
     brain = Brain(settings.scoring, settings.segments, settings.lifecycle, settings.nurture, settings.alerts)
@@ -130,7 +135,7 @@ def main() -> None:
     print(f"python {platform.python_version()}, {cpu}, nproc {len(os.sched_getaffinity(0))}")
 
     if args.contacts:
-        inputs = list(contacts(args.contacts, args.events))
+        inputs = list(contacts(args.contacts, args.events, with_ts=not args.no_ts))
         for inp in inputs[:500]:  # warm the regex and zone caches
             brain.think(inp)
         started = time.perf_counter()
@@ -138,7 +143,8 @@ def main() -> None:
         for inp in inputs:
             digest += brain.think(inp).score
         elapsed = time.perf_counter() - started
-        print(f"think only: {len(inputs)} contacts × {args.events} events in {elapsed:.2f} s = "
+        print(f"think only{' (events without ts)' if args.no_ts else ''}: {len(inputs)} contacts × "
+              f"{args.events} events in {elapsed:.2f} s = "
               f"{len(inputs) / elapsed:,.0f} contacts/s, one core (digest {digest})")
 
         # Second pass with last run's state, as the periodic rescore sees it.

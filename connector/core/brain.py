@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from connector.core import explain as _explain
@@ -134,6 +135,11 @@ class Brain:
         self.alert_rules = AlertRules(alerts)
         self.timezone_field = nurture.cadence.timezone_field or ""
         self.default_timezone = nurture.cadence.default_timezone
+        # Remembered answers of pure functions a rescore asks for every contact with the same arguments:
+        # `now.isoformat()` for the `now` object last seen, and the local date of a next touch (the
+        # planner's instants repeat: now + the gaps, moved by the same calendar rules).
+        self._now_text: tuple[datetime | None, str] = (None, "")
+        self._dates: dict[tuple[datetime, Any], str] = {}
 
     def think(self, inp: BrainInput) -> BrainResult:
         now = inp.now if inp.now.tzinfo else inp.now.replace(tzinfo=UTC)
@@ -183,37 +189,74 @@ class Brain:
 
         key = _contact_key(facts)
         new_alerts, still_open = self.alert_rules.raise_new(
-            ctx, open_alerts, key, lambda subject, why: _alert_body(subject, why, card, membership, stage,
-                                                                    life.stage, index))
+            ctx, open_alerts, key, _AlertBody(card, membership, stage, life.stage, index))
         next_at = plan.next_touch_at
-        next_date = (next_at.astimezone(zone(get(self.timezone_field), self.default_timezone)).date().isoformat()
-                     if next_at else None)
+        next_date = self._local_date(next_at, get(self.timezone_field)) if next_at else None
         writeback = {
             "score": card.score, "fit_score": card.fit_score, "engagement_score": card.engagement_score,
             "persona": membership.persona, "segments": ";".join(membership.segments), "journey_stage": stage,
             "track": plan.track, "next_touch": next_date, "lifecycle_stage": life.stage,
         }
         since = plan.track_since
+        seen, now_text = self._now_text  # a rescore passes one `now` for every contact: format it once
+        if seen is not now:
+            now_text = now.isoformat()
+            self._now_text = (now, now_text)
         state = {
             "v": STATE_VERSION,
             "lifecycle": life.stage,
-            "lifecycle_at": prev.get("lifecycle_at") if life.stage == previous_stage else now.isoformat(),
-            "recycled_at": recycled_at.isoformat() if recycled_at else None,
+            "lifecycle_at": prev.get("lifecycle_at") if life.stage == previous_stage else now_text,
+            "recycled_at": (now_text if recycled_at is now else recycled_at.isoformat()) if recycled_at else None,
             "track": plan.track,
-            "track_since": since.isoformat() if since else None,
+            "track_since": (now_text if since is now else since.isoformat()) if since else None,
             "sent": plan.sent,
             "alerts": still_open,
         }
-        return BrainResult(card, membership, index.content_interactions, stage, stage_reason, life,
-                           previous_stage, crm_stage, plan, suppressed, tuple(new_alerts), still_open, writeback,
-                           state, recent_engagement(index) if inp.explain else ())
+        # BrainResult(...) without the frozen dataclass's per-field object.__setattr__: the same object
+        result = _new(BrainResult)
+        fill = result.__dict__
+        fill["card"] = card
+        fill["membership"] = membership
+        fill["content_interactions"] = index.content_interactions
+        fill["journey_stage"] = stage
+        fill["journey_reason"] = stage_reason
+        fill["lifecycle"] = life
+        fill["previous_lifecycle"] = previous_stage
+        fill["crm_lifecycle"] = crm_stage
+        fill["plan"] = plan
+        fill["suppressed"] = suppressed
+        fill["alerts"] = tuple(new_alerts)
+        fill["open_alerts"] = still_open
+        fill["writeback"] = writeback
+        fill["state"] = state
+        fill["recent"] = recent_engagement(index) if inp.explain else ()
+        return result
+
+    def _local_date(self, at: datetime, zone_value: Any) -> str:
+        """The ISO date of `at` on the contact's wall clock (`zone_value`: the raw time-zone field)."""
+        if at.tzinfo is not UTC:  # only UTC instants are remembered: they compare exactly (no fold)
+            return at.astimezone(zone(zone_value, self.default_timezone)).date().isoformat()
+        key = (at, zone_value)  # any non-str zone value means the default zone, like an unknown name
+        text = self._dates.get(key)
+        if text is None:
+            if len(self._dates) >= _MEMO_SIZE:
+                self._dates.clear()
+            text = self._dates[key] = at.astimezone(zone(zone_value, self.default_timezone)).date().isoformat()
+        return text
+
+
+_MEMO_SIZE = 4096
+_new = object.__new__
 
 
 def recent_engagement(index: EventIndex, limit: int = 8) -> tuple[tuple[datetime, str], ...]:
     recent = [(age, event) for ages, events in index.by_type.values()
               for age, event in zip(ages, events, strict=True) if age <= RECENT_DAYS]
-    recent.sort(key=lambda pair: pair[0])
+    recent.sort(key=_first)  # stable: equal ages keep their bucket and ledger order
     return tuple((event.occurred_at, _event_text(event)) for _, event in recent[:limit])
+
+
+_first = itemgetter(0)
 
 
 def _event_text(event: Event) -> str:
@@ -221,20 +264,41 @@ def _event_text(event: Event) -> str:
     return f"{event.type} {detail}" if detail else event.type
 
 
-def _alert_body(subject: str, why: str, card: ScoreCard, membership: Membership, stage: str | None,
-                lifecycle: str, index: EventIndex) -> str:
+class _AlertBody:
+    """`body_for(subject, why)` of `AlertRules.raise_new`: the part after "Why now" is the same for every
+    alert of the contact, so it is built once, on the first alert (most contacts raise none)."""
+
+    __slots__ = ("card", "index", "lifecycle", "membership", "stage", "tail")
+
+    def __init__(self, card: ScoreCard, membership: Membership, stage: str | None, lifecycle: str,
+                 index: EventIndex) -> None:
+        self.card, self.membership, self.stage, self.lifecycle, self.index = card, membership, stage, lifecycle, index
+        self.tail = ""
+
+    def __call__(self, subject: str, why: str) -> str:
+        if not self.tail:
+            self.tail = _alert_tail(self.card, self.membership, self.stage, self.lifecycle, self.index)
+        return f"{subject}\nWhy now: {why}\n{self.tail}"
+
+
+def _alert_tail(card: ScoreCard, membership: Membership, stage: str | None, lifecycle: str,
+                index: EventIndex) -> str:
     top = card.top(3)
     lines = [
-        subject,
-        f"Why now: {why}",
         f"Score {card.score} (fit {card.fit_score}, engagement {card.engagement_score}); lifecycle {lifecycle}; "
         f"persona {membership.persona}; journey stage {stage or 'unknown'}",
         "Top score contributions:",
         *(f"  {capped:+.1f} {rule} ({group}, {count}×)" for capped, rule, group, count in top),
         f"Recent engagement (last {RECENT_DAYS:.0f} days):",
-        *(f"  {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC {text}" for at, text in recent_engagement(index, 5)),
+        *(f"  {_minute(at)} UTC {text}" for at, text in recent_engagement(index, 5)),
     ]
     return "\n".join(lines)
+
+
+def _minute(at: datetime) -> str:
+    """`f"{at.astimezone(UTC):%Y-%m-%d %H:%M}"`, faster: ISO text cut at the minute (4-digit years)."""
+    utc = at if at.tzinfo is UTC else at.astimezone(UTC)
+    return utc.isoformat(" ")[:16] if utc.year >= 1000 else f"{utc:%Y-%m-%d %H:%M}"
 
 
 def _contact_key(facts: Mapping[str, Any]) -> str:

@@ -30,13 +30,14 @@ class EventIndex:
     def latest_ts(self) -> float | None:
         """POSIX time of the newest event (None without events)."""
         if self._latest_ts is None and self.events:
-            self._latest_ts = max(e.occurred_at.timestamp() for e in self.events)
+            self._latest_ts = max(e.occurred_at.timestamp() if e.ts is None else e.ts for e in self.events)
         return self._latest_ts
 
 
 def index_events(events: Sequence[Event], now: datetime) -> EventIndex:
     # The hottest loop of a rescore (50 events x 1M contacts): locals only, no branches it can avoid.
-    # The age is (now - occurred_at) in POSIX seconds / 86400, the exact float the scoring pins.
+    # The age is (now - occurred_at) in POSIX seconds / 86400, the exact float the scoring pins; the
+    # POSIX time is the event's `ts` when its builder filled it in (the same float), else computed here.
     now_ts = now.timestamp()
     by_type: Buckets = {}
     get = by_type.get
@@ -46,9 +47,13 @@ def index_events(events: Sequence[Event], now: datetime) -> EventIndex:
         bucket = get(kind)
         if bucket is None:
             bucket = by_type[kind] = ([], [])
-        bucket[0].append((now_ts - event.occurred_at.timestamp()) / DAY)
+        ts = event.ts
+        if ts is None:
+            ts = event.occurred_at.timestamp()
+        bucket[0].append((now_ts - ts) / DAY)
         bucket[1].append(event)
-        if event.content_id is not None and kind not in NOT_ENGAGEMENT:
-            contents.add(event.content_id)
+        content_id = event.content_id
+        if content_id is not None and kind not in NOT_ENGAGEMENT:
+            contents.add(content_id)
     contents.discard("")
     return EventIndex(by_type, len(contents), events)

@@ -10,7 +10,7 @@ rejected lead is not handed straight back to sales on yesterday's clicks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from connector.core.predicates import Ctx, Reasoned
@@ -34,44 +34,58 @@ class LifecycleRules:
     def __init__(self, config: LifecycleConfig) -> None:
         self.rules = [(r.stage, Reasoned(r.when)) for r in config.lifecycle]
         self.recycle = [(r.name, Reasoned(r.when), r.back_to) for r in config.recycle]
+        self._rules = [(RANK[stage], stage, cond.reason) for stage, cond in self.rules]  # ranked, for decide
 
     def decide(self, ctx: Ctx, crm_stage: str | None, previous: str | None, mql: bool, mql_text: str,
                recycled_at: datetime | None) -> Lifecycle:
-        best, reason = "subscriber", "no lifecycle rule matched (floor)"
-
-        def consider(stage: str, why: str) -> None:
-            nonlocal best, reason
-            if RANK[stage] > RANK[best]:
-                best, reason = stage, why
-
-        # Order matters only for ties: the live cause beats history, history beats the CRM's echo.
-        for stage, cond in self.rules:
-            why = cond.reason(ctx)
-            if why is not None:
-                consider(stage, f"rule: {why}")
+        best, rank, reason = "subscriber", 0, "no lifecycle rule matched (floor)"
+        # A stage replaces the best so far only when it ranks higher (conditions are pure, so a rule that
+        # could not win is not evaluated). Order matters only for ties: the live cause beats history,
+        # history beats the CRM's echo.
+        for stage_rank, stage, reason_of in self._rules:
+            if stage_rank > rank:
+                why = reason_of(ctx)
+                if why is not None:
+                    best, rank, reason = stage, stage_rank, f"rule: {why}"
         if mql:
             if recycled_at is None or _engaged_since(ctx, recycled_at):
-                consider("marketingqualifiedlead", f"score: {mql_text}")
-            else:
-                reason_if_held = f"score qualifies ({mql_text}) but no engagement since the recycle"
-                if RANK[best] < MQL:
-                    reason = reason_if_held
-        if previous in RANK:
-            consider(previous, f"reached earlier; forward only (kept {previous})")
-        if crm_stage in RANK:
-            consider(crm_stage, "held in the CRM (set by sales or another tool); never downgraded")
+                if rank < MQL:
+                    best, rank, reason = "marketingqualifiedlead", MQL, f"score: {mql_text}"
+            elif rank < MQL:
+                reason = f"score qualifies ({mql_text}) but no engagement since the recycle"
+        previous_rank = RANK.get(previous) if previous is not None else None
+        if previous_rank is not None and previous_rank > rank:
+            best, rank, reason = previous, previous_rank, f"reached earlier; forward only (kept {previous})"
+        crm_rank = RANK.get(crm_stage) if crm_stage is not None else None
+        if crm_rank is not None and crm_rank > rank:
+            best, rank, reason = crm_stage, crm_rank, "held in the CRM (set by sales or another tool); never downgraded"
 
-        rank = RANK[best]
-        for name, cond, back_to in self.recycle:
-            if not SQL <= rank < CUSTOMER or rank <= RANK[back_to]:
-                continue
-            why = cond.reason(ctx)
-            if why is None:
-                continue
-            fresh = previous not in RANK or RANK[previous] > RANK[back_to]
-            verb = "recycled" if fresh else "still recycled"
-            return Lifecycle(back_to, f"{verb} by {name} from {best}: {why}", fresh, name)
-        return Lifecycle(best, reason, False, None)
+        if SQL <= rank < CUSTOMER:
+            for name, cond, back_to in self.recycle:
+                if rank <= RANK[back_to]:
+                    continue
+                why = cond.reason(ctx)
+                if why is None:
+                    continue
+                fresh = previous_rank is None or previous_rank > RANK[back_to]
+                verb = "recycled" if fresh else "still recycled"
+                return _lifecycle(back_to, f"{verb} by {name} from {best}: {why}", fresh, name)
+        return _lifecycle(best, reason, False, None)
+
+
+# Lifecycle(...) for the hot path: the same frozen object, each field set through its slot directly.
+_new = object.__new__
+_set_stage, _set_reason, _set_recycled, _set_recycle_rule = (
+    Lifecycle.__dict__[f.name].__set__ for f in fields(Lifecycle))
+
+
+def _lifecycle(stage: str, reason: str, recycled: bool, recycle_rule: str | None) -> Lifecycle:
+    life = _new(Lifecycle)
+    _set_stage(life, stage)
+    _set_reason(life, reason)
+    _set_recycled(life, recycled)
+    _set_recycle_rule(life, recycle_rule)
+    return life
 
 
 def _engaged_since(ctx: Ctx, at: datetime) -> bool:

@@ -11,7 +11,7 @@ next run returns the same touches again (same idempotency keys).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from connector.core.cadence import Clock, zone
@@ -48,6 +48,29 @@ class Plan:
     length: int
 
 
+# Plan(...) for the hot path: the same frozen object, built without the frozen __setattr__ detour of the
+# generated __init__ (each field set through its slot directly; about twice as fast).
+_new = object.__new__
+(_set_track, _set_reason, _set_track_since, _set_due, _set_next_touch, _set_next_touch_at, _set_sent, _set_position,
+ _set_length) = (Plan.__dict__[f.name].__set__ for f in fields(Plan))
+
+
+def _plan(track: str | None, reason: str, track_since: datetime | None, due: tuple[DueTouch, ...],
+          next_touch: str | None, next_touch_at: datetime | None, sent: list[SentEntry], position: int,
+          length: int) -> Plan:
+    plan = _new(Plan)
+    _set_track(plan, track)
+    _set_reason(plan, reason)
+    _set_track_since(plan, track_since)
+    _set_due(plan, due)
+    _set_next_touch(plan, next_touch)
+    _set_next_touch_at(plan, next_touch_at)
+    _set_sent(plan, sent)
+    _set_position(plan, position)
+    _set_length(plan, length)
+    return plan
+
+
 class _Track:
     __slots__ = ("cfg", "exit", "keys", "lifecycle", "name", "personas", "stages", "steps")
 
@@ -58,9 +81,12 @@ class _Track:
         self.stages = frozenset(track.for_.stages) if track.for_.stages is not None else None
         self.lifecycle = frozenset(track.for_.lifecycle) if track.for_.lifecycle is not None else None
         self.exit = Reasoned(track.exit_when) if track.exit_when is not None else None
-        # per touch, in order: (idempotency key, touch, its wait)
-        self.steps = tuple((f"{track.name}:{t.name}", t, timedelta(days=t.wait_days)) for t in track.touches)
-        self.keys = tuple(key for key, _, _ in self.steps)
+        # per touch, in order: (idempotency key, touch, its wait, the DueTouch when it is due: a value)
+        self.steps = tuple((key, t, timedelta(days=t.wait_days),
+                            DueTouch(track.name, t.name, t.channel, t.content, t.hubspot_workflow_id, t.hubspot_list_id,
+                                     t.salesforce_campaign_id, t.task_subject, key))
+                           for t in track.touches for key in (f"{track.name}:{t.name}",))
+        self.keys = tuple(step[0] for step in self.steps)
 
     def fits(self, persona: str | None, stage: str | None, lifecycle: str) -> bool:
         return ((self.personas is None or persona in self.personas)
@@ -71,6 +97,7 @@ class _Track:
 class Planner:
     def __init__(self, config: NurtureConfig) -> None:
         self.clock = Clock(config.cadence)
+        self._now_text: tuple[datetime | None, str] = (None, "")  # (the last `now`, its isoformat())
         self.tracks = [_Track(t) for t in config.tracks]
         self.suppress = Reasoned(config.cadence.suppress_when) if config.cadence.suppress_when else None
         # whether `suppressed` can change when the brain records the chosen track in the facts
@@ -96,7 +123,7 @@ class Planner:
         sent = list(sent)
         why_not = self.suppressed(ctx) if suppressed is _UNKNOWN else suppressed
         if why_not is not None:
-            return Plan(None, f"suppressed: {why_not}", None, (), None, None, sent, 0, 0)
+            return _plan(None, f"suppressed: {why_not}", None, (), None, None, sent, 0, 0)
         keys = {entry[0] for entry in sent}
         contents = {entry[2] for entry in sent if entry[2]}
         notes: list[str] = []
@@ -115,7 +142,7 @@ class Planner:
             break
         if chosen is None:
             where = f"persona {persona}, journey stage {stage}, lifecycle {lifecycle}"
-            return Plan(None, "; ".join(notes) or f"no track fits {where}", None, (), None, None, sent, 0, 0)
+            return _plan(None, "; ".join(notes) or f"no track fits {where}", None, (), None, None, sent, 0, 0)
 
         reason = f"first track for persona {persona} × stage {stage} × lifecycle {lifecycle}"
         since = previous_since if chosen.name == previous_track and previous_since is not None else now
@@ -139,14 +166,17 @@ class Planner:
         next_at: datetime | None = None
         now_text = ""
         while step is not None:
-            key, touch, wait = step
+            key, touch, wait, due_touch = step
             at = clock.allowed(max(clock.earliest(last_in_track + wait, times), now), tz)
             if at > now:
                 next_at = at
                 break
-            due.append(DueTouch(track.name, touch.name, touch.channel, touch.content, touch.hubspot_workflow_id,
-                                touch.hubspot_list_id, touch.salesforce_campaign_id, touch.task_subject, key))
-            now_text = now_text or now.isoformat()
+            due.append(due_touch)
+            if not now_text:  # a rescore passes one `now` for every contact: format it once
+                seen, now_text = self._now_text
+                if seen is not now:
+                    now_text = now.isoformat()
+                    self._now_text = (now, now_text)
             sent.append([key, now_text, touch.content])
             times.append(now)
             keys.add(key)
@@ -154,12 +184,12 @@ class Planner:
                 contents.add(touch.content)
             last_in_track = now
             step = _next_step(track, keys, contents)
-        done = sum(1 for key in track.keys if key in keys)
-        return Plan(track.name, reason, since, tuple(due), step[1].name if step else None, next_at, sent,
+        done = len([key for key in track.keys if key in keys])
+        return _plan(track.name, reason, since, tuple(due), step[1].name if step else None, next_at, sent,
                     done, len(track.keys))
 
 
-def _next_step(track: _Track, keys: set[str], contents: set[str]) -> tuple[str, Touch, timedelta] | None:
+def _next_step(track: _Track, keys: set[str], contents: set[str]) -> tuple[str, Touch, timedelta, DueTouch] | None:
     """The first touch of the track not sent yet and whose content the lead has not had."""
     for step in track.steps:
         touch = step[1]

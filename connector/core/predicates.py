@@ -243,9 +243,19 @@ def compile_value_test(cond: FieldCondition) -> ValueTest:
     blank = op in ("ne", "not_in") or (op == "eq" and expected is None)
     fast = _fast_text_test(op, expected)
     if fast is not None:
+        # event properties repeat even more than facts (a handful of URLs across a whole ledger)
+        memo: dict[str, bool] = {}
+
         def text_test(value: Any, now: datetime) -> bool:
             if type(value) is str:
-                return fast(value) if value else blank
+                if not value:
+                    return blank
+                answer = memo.get(value)
+                if answer is None:
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    answer = memo[value] = fast(value)
+                return answer
             return blank if value is None else slow(value, now)
         return text_test
     if op in ("eq", "ne") and isinstance(expected, bool):
@@ -266,6 +276,11 @@ def compile_value_test(cond: FieldCondition) -> ValueTest:
             return False if value is None else slow(value, now)
         return number_test
     return slow
+
+
+def text_answer_is_timeless(cond: FieldCondition) -> bool:
+    """Whether `compile_value_test(cond)` answers a str value without looking at `now` (memo-safe)."""
+    return _fast_text_test(cond.operator, cond.value) is not None
 
 
 def _fast_text_test(op: str, expected: Any) -> Callable[[str], bool] | None:
@@ -327,9 +342,12 @@ def _num(value: float) -> str:
 
 
 class Reasoned:
-    """A compiled condition that can also say which branch made it true (for explain and reasons)."""
+    """A compiled condition that can also say which branch made it true (for explain and reasons).
 
-    __slots__ = ("branches", "test", "text")
+    `reason(ctx)`: the first true branch of a top-level `any` (or the whole condition), None when false.
+    """
+
+    __slots__ = ("branches", "reason", "test", "text")
 
     def __init__(self, cond: Cond) -> None:
         self.test = compile_condition(cond)
@@ -338,10 +356,17 @@ class Reasoned:
             self.branches = tuple((compile_condition(c), describe(c)) for c in cond.any)
         else:
             self.branches = ((self.test, self.text),)
+        self.reason: Callable[[Ctx], str | None] = _reason(self.branches)
 
-    def reason(self, ctx: Ctx) -> str | None:
-        """The first true branch of a top-level `any` (or the whole condition), None when false."""
-        for test, text in self.branches:
+
+def _reason(branches: tuple[tuple[Predicate, str], ...]) -> Callable[[Ctx], str | None]:
+    if len(branches) == 1:  # the common case, without the loop
+        (test, text), = branches
+        return lambda ctx: text if test(ctx) else None
+
+    def first_true(ctx: Ctx) -> str | None:
+        for test, text in branches:
             if test(ctx):
                 return text
         return None
+    return first_true

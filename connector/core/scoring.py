@@ -14,9 +14,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
 
+from connector.core.events import Event
 from connector.core.ledger import EventIndex
-from connector.core.predicates import Ctx, Predicate, ValueTest, compile_condition, compile_value_test, describe
+from connector.core.predicates import (
+    MEMO_SIZE,
+    Ctx,
+    Predicate,
+    ValueTest,
+    compile_condition,
+    compile_value_test,
+    describe,
+    text_answer_is_timeless,
+)
 from connector.settings.scoring_config import EngagementGroup, EngagementRule, ScoringConfig
 
 
@@ -90,7 +103,7 @@ class ScoreCard:
             rows = [(points, name, "fit", 1) for name, points, _, _ in self._fit_rows() if points > 0]
             rows.extend((capped, rule.name, group.name, count) for group, rule, count, _, capped in self._rule_rows()
                         if capped > 0)
-        rows.sort(key=lambda row: -row[0])
+        rows.sort(key=_first, reverse=True)  # stable: ties keep their order (all > 0, so no NaN)
         return rows[:n]
 
     def _fit_rows(self) -> list[tuple[str, float, Predicate, str]]:
@@ -152,6 +165,11 @@ class ScoreCard:
         return "ScoreCard(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._key(), strict=True)) + ")"
 
 
+_first = itemgetter(0)
+_new = object.__new__
+_DECAY, _BY_VALUE, _GENERAL = "decay", "by value", "general"  # step kinds of the hot loop (compared by identity)
+
+
 def round_half_up(value: float) -> int:
     # Python's round() is banker's rounding; 2.5 -> 2 and 3.5 -> 4 would make thresholds look random.
     return math.floor(value + 0.5)
@@ -169,7 +187,7 @@ def clamp_cap(total: float, cap: float | None) -> float:
 
 
 class _Rule:
-    __slots__ = ("cap", "event_text", "index", "name", "points", "where", "where_field")
+    __slots__ = ("cap", "event_text", "index", "name", "points", "timeless", "where", "where_field")
 
     def __init__(self, index: int, rule: EngagementRule) -> None:
         types = [rule.event] if isinstance(rule.event, str) else rule.event
@@ -180,6 +198,8 @@ class _Rule:
         self.cap = rule.cap
         self.where: ValueTest | None = compile_value_test(rule.where) if rule.where is not None else None
         self.where_field = rule.where.field if rule.where is not None else ""
+        # whether `where` answers a str value without looking at `now`, so the answer can be remembered
+        self.timeless = rule.where is not None and text_answer_is_timeless(rule.where)
 
 
 class _Group:
@@ -205,6 +225,7 @@ class Scorer:
         self.fit_rules: list[tuple[str, float, Predicate, str]] = [
             (r.name, r.points, compile_condition(r.when), describe(r.when)) for r in config.fit.rules
         ]
+        self._fit_tests = tuple((i, points, test) for i, (_, points, test, _) in enumerate(self.fit_rules))
         self.groups: list[_Group] = []
         self.rules: list[_Rule] = []
         # event type -> [(group, its rules that take this type, in config order)]
@@ -240,6 +261,25 @@ class Scorer:
                         break
                     tests.append((rule.where_field, rule.where, rule.index))
                 self.where_plans[id(rules)] = (tests, fallback)
+        # The hot loop's steps per event type, one per group that takes the type, in `type_plans` order:
+        # (_DECAY, rule index, half-life): every event counts for that rule, decayed;
+        # (_BY_VALUE, (field, tests, fallback, memo), half-life, window): the rule is picked by one event
+        #   property whose tests ignore `now` for a str value, so the rule per str value is remembered;
+        # (_GENERAL, half-life, window, rules, plain): anything else, as `type_plans` says.
+        self.steps: dict[str, tuple[tuple[Any, ...], ...]] = {}
+        for t, plans in self.type_plans.items():
+            steps: list[tuple[Any, ...]] = []
+            for half_life, window, rules, plain in plans:
+                tests, fallback = self.where_plans[id(rules)]
+                if plain >= 0 and window is None and half_life is not None:
+                    steps.append((_DECAY, plain, half_life))
+                elif (plain < 0 and len({f for f, _, _ in tests}) == 1
+                      and all(r.timeless for r in rules if r.where is not None)):
+                    memo: dict[str, int] = {}
+                    steps.append((_BY_VALUE, (tests[0][0], tuple(tests), fallback, memo), half_life, window))
+                else:
+                    steps.append((_GENERAL, half_life, window, rules, plain))
+            self.steps[t] = tuple(steps)
         # per group: |cap| or None, and per rule (index, points, |cap| or None); clamp_cap inlined
         self.totals_plan = [(_magnitude(g.cap), [(r.index, r.points, _magnitude(r.cap)) for r in g.rules])
                             for g in self.groups]
@@ -249,7 +289,7 @@ class Scorer:
     def score(self, ctx: Ctx) -> ScoreCard:
         fit_raw = 0.0
         fit_hits: list[int] = []
-        for i, (_, points, test, _) in enumerate(self.fit_rules):
+        for i, points, test in self._fit_tests:
             if test(ctx):
                 fit_raw += points
                 fit_hits.append(i)
@@ -273,8 +313,11 @@ class Scorer:
                 engagement_raw += total
         engagement = min(max(engagement_raw, self.engagement_min), self.engagement_max)
         fit_score, engagement_score = math.floor(fit + 0.5), math.floor(engagement + 0.5)  # round_half_up
-        card = ScoreCard(fit_raw, fit, engagement_raw, engagement, fit_score, engagement_score,
-                         fit_score + engagement_score)
+        # ScoreCard(...) then the four private fields, without building the empty lists __init__ makes
+        card = _new(ScoreCard)
+        card.fit_raw, card.fit, card.engagement_raw, card.engagement = fit_raw, fit, engagement_raw, engagement
+        card.fit_score, card.engagement_score, card.score = fit_score, engagement_score, fit_score + engagement_score
+        card._contributions = card._groups = None
         card._scorer, card._fit_hits, card._counts, card._weights = self, fit_hits, counts, weights
         return card
 
@@ -287,42 +330,70 @@ class Scorer:
         counts = [0] * len(self.rules)
         weights = [0.0] * len(self.rules)
         now = ctx.now
-        plans = self.type_plans
+        all_steps = self.steps
         for event_type, (ages, events) in index.by_type.items():
-            entries = plans.get(event_type)
-            if entries is None:
+            steps = all_steps.get(event_type)
+            if steps is None:
                 continue
-            for half_life, window, rules, plain in entries:
-                if plain >= 0 and window is None:  # every event counts for the group's first rule
+            for step in steps:
+                kind = step[0]
+                if kind is _DECAY:  # every event counts for the group's first rule
+                    _, plain, half_life = step
                     counts[plain] += len(ages)
                     w = weights[plain]
-                    if half_life is None:
-                        for _ in ages:
-                            w += 1.0
-                    else:
-                        for age in ages:
-                            # a future-dated event counts in full: clock skew must not inflate a score
-                            w += 0.5 ** (age / half_life) if age > 0 else 1.0
+                    for age in ages:
+                        # a future-dated event counts in full: clock skew must not inflate a score
+                        w += 0.5 ** (age / half_life) if age > 0 else 1.0
                     weights[plain] = w
-                    continue
-                tests, fallback = self.where_plans[id(rules)]
-                for age, event in zip(ages, events, strict=True):
-                    if window is not None and age > window:
-                        continue
-                    target = plain
-                    if target < 0:
-                        # the first rule whose `where` passes, else the first rule without one
-                        target = fallback
-                        properties = event.properties
-                        for where_field, where, index in tests:
-                            if where(properties.get(where_field), now):
-                                target = index
-                                break
+                elif kind is _BY_VALUE:
+                    (where_field, tests, fallback, memo), half_life, window = step[1:]
+                    for age, event in zip(ages, events, strict=True):
+                        if window is not None and age > window:
+                            continue
+                        value = event.properties.get(where_field)
+                        if type(value) is str:
+                            target = memo.get(value)
+                            if target is None:
+                                if len(memo) >= MEMO_SIZE:
+                                    memo.clear()
+                                target = memo[value] = _first_rule(tests, fallback, value, now)
+                        else:
+                            target = _first_rule(tests, fallback, value, now)
                         if target < 0:
                             continue
-                    counts[target] += 1
-                    weights[target] += 0.5 ** (age / half_life) if half_life is not None and age > 0 else 1.0
+                        counts[target] += 1
+                        weights[target] += 0.5 ** (age / half_life) if half_life is not None and age > 0 else 1.0
+                else:
+                    self._general(step, ages, events, now, counts, weights)
         return counts, weights
+
+    def _general(self, step: tuple[Any, ...], ages: list[float], events: list[Event], now: datetime,
+                 counts: list[int], weights: list[float]) -> None:
+        _, half_life, window, rules, plain = step
+        if plain >= 0 and window is None:  # every event counts for the group's first rule, no decay
+            counts[plain] += len(ages)
+            w = weights[plain]
+            for _ in ages:
+                w += 1.0
+            weights[plain] = w
+            return
+        tests, fallback = self.where_plans[id(rules)]
+        for age, event in zip(ages, events, strict=True):
+            if window is not None and age > window:
+                continue
+            target = plain
+            if target < 0:
+                # the first rule whose `where` passes, else the first rule without one
+                target = fallback
+                properties = event.properties
+                for where_field, where, index in tests:
+                    if where(properties.get(where_field), now):
+                        target = index
+                        break
+                if target < 0:
+                    continue
+            counts[target] += 1
+            weights[target] += 0.5 ** (age / half_life) if half_life is not None and age > 0 else 1.0
 
     def is_mql(self, card: ScoreCard) -> bool:
         mql = self.config.mql
@@ -336,6 +407,14 @@ class Scorer:
         if mql.total_at_least is not None:
             text += f" and score {card.score} ≥ {_num(mql.total_at_least)}"
         return text
+
+
+def _first_rule(tests: tuple[tuple[str, ValueTest, int], ...], fallback: int, value: Any, now: datetime) -> int:
+    """The first rule whose `where` passes for the value, else the first rule without one (or -1)."""
+    for _, where, index in tests:
+        if where(value, now):
+            return index
+    return fallback
 
 
 def _num(value: float) -> str:

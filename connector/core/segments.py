@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from connector.core.predicates import Ctx, Reasoned
 from connector.settings.segments_config import SegmentsConfig
@@ -21,6 +21,7 @@ class Segmenter:
         self.default = config.default_persona
         self.personas = [(p.name, Reasoned(p.when)) for p in config.personas]
         self.segments = [(s.name, Reasoned(s.when)) for s in config.segments]
+        self._segments = [(name, cond.test, cond.text) for name, cond in self.segments]
 
     def place(self, ctx: Ctx) -> Membership:
         persona, persona_reason = self.default, (
@@ -32,8 +33,24 @@ class Segmenter:
                 break
         names: list[str] = []
         reasons: list[str] = []
-        for name, cond in self.segments:
-            if cond.test(ctx):
+        for name, test, text in self._segments:
+            if test(ctx):
                 names.append(name)
-                reasons.append(cond.text)
-        return Membership(persona, persona_reason, tuple(names), tuple(reasons))
+                reasons.append(text)
+        return _membership(persona, persona_reason, tuple(names), tuple(reasons))
+
+
+# Membership(...) for the hot path: the same frozen object, each field set through its slot directly.
+_new = object.__new__
+_set_persona, _set_persona_reason, _set_segments, _set_segment_reasons = (
+    Membership.__dict__[f.name].__set__ for f in fields(Membership))
+
+
+def _membership(persona: str | None, persona_reason: str, segments: tuple[str, ...],
+                segment_reasons: tuple[str, ...]) -> Membership:
+    membership = _new(Membership)
+    _set_persona(membership, persona)
+    _set_persona_reason(membership, persona_reason)
+    _set_segments(membership, segments)
+    _set_segment_reasons(membership, segment_reasons)
+    return membership

@@ -107,8 +107,8 @@ def load_events(engine: Engine, plan: BatchPlan) -> dict[int, list[Event]]:
     if clauses:
         with engine.connect() as conn:
             for row in conn.execute(select(engagement).where(or_(*clauses))):
-                event = Event(row.event_type, as_datetime(row.occurred_at) or datetime.now(UTC), row.properties or {},
-                              row.content_id)
+                event = Event(row.event_type, (at := as_datetime(row.occurred_at) or datetime.now(UTC)),
+                              row.properties or {}, row.content_id, at.timestamp())
                 owners = set()
                 for col in ("hubspot_id", "salesforce_id", "email"):
                     owners.update(keys[col].get(str(getattr(row, col) or "").lower() if col == "email"
