@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         settings = load_settings(config_path or os.environ.get("NURTURE_CONFIG", "app.yaml"), check_env=False)
     web = settings.app.web
     if engine is None:
-        engine = open_engine(settings.app.store.url)
+        engine = open_engine(settings.store_url)
 
     app = Flask(__name__)
     app.config.update(

@@ -78,7 +78,7 @@ def serve(config_path: str, host: str, port: int, workers: int, *, access_log: b
     settings = load_settings(config_path, check_env=False)
     logging.basicConfig(level=settings.app.logging.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _warn_missing_secrets(settings)
-    engine = open_engine(settings.app.store.url)
+    engine = open_engine(settings.store_url)
     upgrade(engine)
     engine.dispose()
 

@@ -38,10 +38,7 @@ def settings_from(ctx: click.Context, check_env: bool = True) -> Settings:
 def open_store(settings: Settings, migrate: bool = True) -> Engine:
     from connector.store import open_engine, upgrade
 
-    url = settings.app.store.url
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        # A relative SQLite path is relative to app.yaml, not to wherever the command was started.
-        url = f"sqlite:///{settings.root / url[len('sqlite:///'):]}"
+    url = settings.store_url
     try:
         engine = open_engine(url)
         if migrate:

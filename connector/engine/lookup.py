@@ -75,8 +75,9 @@ class LiveLookup:
 
 
 class SnapshotLookup:
-    """Answers from records already walked. A walk is complete, so what it lacks does not exist, except
-    a merged-away HubSpot id, which only a get can follow (rare: one call each)."""
+    """Answers from records already walked. A linked id the walk did not see (a walk limited by --since or
+    --limit, a record deleted or merged meanwhile) is read live, in one batch, so nothing is ever taken
+    for deleted just because the walk missed it. Email matches come only from the walk."""
 
     def __init__(self, hubspot: Iterable[HubSpotRecord], salesforce: Iterable[SalesforceRecord],
                  live: LiveLookup) -> None:
@@ -94,7 +95,12 @@ class SnapshotLookup:
         self._live = live
 
     def hubspot_by_id(self, ids: Iterable[str]) -> dict[str, HubSpotRecord]:
-        return {i: self._hs[i] for i in ids if i in self._hs}
+        ids = list(ids)
+        found = {i: self._hs[i] for i in ids if i in self._hs}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            found.update(self._live.hubspot_by_id(missing))
+        return found
 
     def hubspot_get(self, contact_id: str) -> HubSpotRecord | None:
         return self._hs.get(contact_id) or self._live.hubspot_get(contact_id)
@@ -104,7 +110,12 @@ class SnapshotLookup:
 
     def salesforce_by_id(self, sobject: str, ids: Iterable[str]) -> dict[str, SalesforceRecord]:
         records = self._sf.get(sobject, {})
-        return {i: records[i] for i in ids if i in records}
+        ids = list(ids)
+        found = {i: records[i] for i in ids if i in records}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            found.update(self._live.salesforce_by_id(sobject, missing))
+        return found
 
     def salesforce_by_email(self, sobject: str, emails: Iterable[str]) -> dict[str, list[SalesforceRecord]]:
         by_email = self._sf_email.get(sobject, {})

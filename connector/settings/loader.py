@@ -67,6 +67,15 @@ class Settings:
     def root(self) -> Path:
         return self.path.parent
 
+    @property
+    def store_url(self) -> str:
+        """The store URL with a relative SQLite path taken from app.yaml's folder, not from wherever a
+        process was started: the webhook server and the worker must open the same file."""
+        url = self.app.store.url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+            return f"sqlite:///{self.root / url[len('sqlite:///'):]}"
+        return url
+
     def secret_values(self) -> list[str]:
         """Every secret value this configuration can reach, so logs can redact them."""
         values: list[str] = []

@@ -386,5 +386,9 @@ def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str 
             update(inbox).where(or_(*objects)).values(payload=literal({"erased": True}, inbox.c.payload.type))
         ).rowcount or 0
     if contact_ids:
-        touched += conn.execute(delete(contacts).where(contacts.c.id.in_(contact_ids))).rowcount or 0
+        # Keep the row as a tombstone without personal data: the Salesforce record stays linked to it, and
+        # the flag stops the next sync from creating the erased person in HubSpot again.
+        touched += conn.execute(update(contacts).where(contacts.c.id.in_(contact_ids)).values(
+            email=None, hubspot_id=None, brain={}, synced={"_hubspot_deleted": True}, next_due_at=None,
+        )).rowcount or 0
     return touched

@@ -36,3 +36,25 @@ def test_backfill_dry_run_writes_nothing(rig: Any) -> None:
     assert report.plans and any(plan.steps for plan in report.plans)
     assert not rig.boxes.salesforce.state.records["Lead"]
     assert rig.boxes.salesforce.calls.snapshot().get("PATCH /composite/sobjects/{type}/{field}", 0) == 0
+
+
+def test_a_limited_backfill_never_takes_an_unwalked_record_for_deleted(rig: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    hs_id = rig.hs_create(email="partial@example.org", firstname="Par", lastname="Tial", company="P")
+    rig.mark("hubspot", hs_id)
+    rig.sync()
+    lead_id = rig.link(hubspot_id=hs_id).salesforce_id
+    rig.mark("hubspot", hs_id)
+    rig.mark("salesforce", lead_id, "Lead")
+    rig.sync()
+    import time
+
+    time.sleep(1.1)  # SOQL compares SystemModstamp in whole seconds
+    since = datetime.now(UTC) - timedelta(milliseconds=100)
+    rig.hs_edit(hs_id, jobtitle="Only HubSpot changed")  # the Lead is not in a walk --since now
+    report = backfill(rig.settings, rig.engine, rig.clients, since=since)
+    assert report.walked["salesforce.Lead"] == 0
+    link = rig.link(hubspot_id=hs_id)
+    assert link.salesforce_id == lead_id, "still linked"
+    assert rig.sf("Lead", lead_id)["Title"] == "Only HubSpot changed"

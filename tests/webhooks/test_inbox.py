@@ -77,7 +77,9 @@ def test_erase_person(store_engine: Engine) -> None:
         assert erase_person(conn, hubspot_id="7") > 0
         increment(conn, {})
     with store_engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(contacts)).scalar() == 0
+        (row,) = conn.execute(select(contacts)).all()  # a tombstone: no personal data, still blocks re-creation
+        assert (row.email, row.hubspot_id, row.brain, row.synced) == (None, None, {}, {"_hubspot_deleted": True})
+        assert row.salesforce_id == "00Q5e00000AbCdE"
         assert [r.event_key for r in conn.execute(select(engagement))] == ["s:3"]
         payloads = {r.object_id: r.payload for r in conn.execute(select(inbox))}
     assert payloads == {"7": {"erased": True}, "8": {"i": 3}}
