@@ -165,6 +165,8 @@ def dlq_replay(ctx: click.Context, ids: tuple[int, ...]) -> None:
                 marks.append(DirtyMark("hubspot", link.hubspot_id, "contact"))
             if link and link.salesforce_id:
                 marks.append(DirtyMark("salesforce", link.salesforce_id, link.salesforce_type or "Lead"))
+            if link is None and r.object_id and r.system in ("hubspot", "salesforce"):
+                marks.append(DirtyMark(r.system, r.object_id, r.object_type))  # e.g. a record the worker gave up on
         record(conn, [], marks)
         conn.execute(update(dl).where(dl.c.id.in_([r.id for r in rows])).values(resolved_at=datetime.now(UTC)))
     click.echo(f"replaying {len(rows)} dead letter(s): {len(marks)} record(s) marked for the worker")

@@ -157,6 +157,8 @@ class HubSpotClient:
             try:
                 result = send(chunk)
             except FatalError as exc:
+                if exc.status != 400:
+                    raise  # a scope, auth or conflict refusal is the same for every input: don't bisect it
                 if len(chunk) == 1:
                     outcome.errors.append(RecordError(chunk[0], exc.code or "VALIDATION_ERROR", exc.message))
                 else:

@@ -6,7 +6,7 @@ upserts keyed by email / HubSpot id, and the merge base is saved only after the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -144,11 +144,13 @@ def _deletions(plan: BatchPlan, clients: Clients, steps: list[Step], outcome: Ou
         person = plan.people[step.person]
         if step.action == "delete" and step.system == "salesforce":
             result = clients.salesforce.delete([str(step.object_id)])
-            _record_result(outcome, step, result.errors[0] if result.errors else None, step.object_id)
-            person.link.salesforce_id = None
-            person.link.synced["_salesforce_deleted"] = True
+            error = result.errors[0] if result.errors else None
+            _record_result(outcome, step, error, step.object_id)
+            if error is None:  # a refused delete keeps the link: the pair is still one person
+                person.link.salesforce_id = None
+                person.link.synced["_salesforce_deleted"] = True
         elif step.action == "delete" and step.system == "hubspot":
-            clients.hubspot.archive([str(step.object_id)])
+            clients.hubspot.archive([str(step.object_id)])  # raises on refusal: the batch is retried
             _record_result(outcome, step, None, step.object_id)
             person.link.hubspot_id = None
             person.link.synced["_hubspot_deleted"] = True
@@ -158,7 +160,8 @@ def _deletions(plan: BatchPlan, clients: Clients, steps: list[Step], outcome: Ou
             if gone == "salesforce":
                 person.link.salesforce_type = None
             person.link.synced[f"_{gone}_deleted"] = True
-            _record_result(outcome, step, None, step.object_id)
+            if step.reasons.get("", "").split(";")[0].endswith(": mark"):
+                _record_result(outcome, step, None, step.object_id)  # "mark" leaves a trace in the audit
 
 
 def _unknown(step: Step) -> RecordError:
@@ -207,11 +210,17 @@ def record_outcome(engine: Engine, run_id: str, plan: BatchPlan, outcome: Outcom
     return contact_ids
 
 
+RETRY_TOUCHES = timedelta(minutes=30)
+
+
 def _remember_brain(link: Any, nurture: NurtureOutcome, index: int) -> None:
     """Keep the brain's new state only if its touches and alerts went out; else they come due again."""
     result = nurture.results[index]
     counters = link.brain.get("counters")
     if index in nurture.failed:
+        # Its touches or alerts did not all go out: the old state stands, and the scheduler brings the
+        # contact back in a while even if nothing changes in either CRM.
+        link.next_due_at = datetime.now(UTC) + RETRY_TOUCHES
         return
     link.brain = {**result.state, **({"counters": counters} if counters else {})}
     link.next_due_at = result.next_touch_at

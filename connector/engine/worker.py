@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from connector.crm.errors import BudgetExhausted, CrmError
+from connector.crm.errors import BudgetExhausted, CrmError, RetryableError, SessionExpired
 from connector.engine.apply import apply_plan, record_outcome
 from connector.engine.clients import Clients
 from connector.engine.executors import execute
@@ -109,24 +109,28 @@ class Worker:
             report.people, report.plan = len(plan.people), plan
             if self.on_plan:
                 self.on_plan(plan)
-            if self.dry_run:
-                release(self.engine, [], [(m, 0.0) for m in marks])  # leave them dirty, leases dropped
+            if self.dry_run:  # leave them dirty, leases dropped, attempts untouched
+                release(self.engine, [], [(m, 0.0) for m in marks], owner=self.owner, count_attempts=False)
                 return report
             outcome = apply_plan(plan, self.clients, self.settings.mapping)
             execute(self.settings, self.clients, plan, nurture, now,
                     write_ok=lambda i: i not in outcome.failed_sides)
             record_outcome(self.engine, report.run_id, plan, outcome, nurture)
             report.touches, report.tasks = nurture.touches, nurture.tasks
-        except (CrmError, BudgetExhausted) as exc:
-            report.error = str(exc)
-            log.warning("batch of %d failed, will retry: %s", len(marks), exc)
+        except Exception as exc:  # a CRM refusal, an outage, or a bug: never lose the marks, never spin
+            report.error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, CrmError) else str(exc)
+            if isinstance(exc, CrmError | BudgetExhausted):
+                log.warning("batch of %d failed, will retry: %s", len(marks), exc)
+            else:
+                log.exception("batch of %d failed unexpectedly (run %s), will retry", len(marks), report.run_id)
             self._give_up_or_retry(marks, report.run_id, exc)
             return report
         report.writes, report.creates, report.dead_letters = outcome.writes, outcome.creates, outcome.dead_letters
         retry_ids = {i for p in outcome.retry_people for i in _ids(plan, p)}
         again = [m for m in marks if m.object_id in retry_ids]
         report.retried = len(again)
-        release(self.engine, [m for m in marks if m.object_id not in retry_ids], [(m, self._backoff(m)) for m in again])
+        release(self.engine, [m for m in marks if m.object_id not in retry_ids],
+                [(m, self._backoff(m)) for m in again], owner=self.owner)
         report.seconds = time.monotonic() - started
         log.info("batch done", extra={"ctx_run_id": report.run_id, "ctx_claimed": report.claimed,
                                       "ctx_writes": report.writes, "ctx_creates": report.creates,
@@ -155,18 +159,29 @@ class Worker:
                 except CrmError as exc:
                     log.warning("scheduled poll failed: %s", exc)
                 next_poll = time.monotonic() + cfg.poll_interval_s
-            mark_due(self.engine, self.clock())
-            report = self.run_batch()
+            try:
+                mark_due(self.engine, self.clock())
+                report = self.run_batch()
+            except Exception:  # the store itself failing: say so, wait, try again; never exit silently
+                log.exception("worker loop failed; retrying")
+                stop.wait(max(cfg.idle_sleep_s, 5.0))
+                continue
             if report is None or report.error:
                 stop.wait(cfg.idle_sleep_s)
             elif report.claimed < cfg.batch_size:
                 stop.wait(cfg.coalesce_s)
 
     def _give_up_or_retry(self, marks: list[Mark], run_id: str, exc: Exception) -> None:
-        """Back off; a mark that has failed max_attempts times becomes a dead letter instead of looping forever
-        (a budget pause is not a failure of the record, so it never counts)."""
+        """Back off. A budget pause is no failure of the records. A CRM that is down, rate-limiting or
+        refusing our credentials fails every record alike: those back off but never become dead letters
+        (they would only hide the outage). Anything else that fails a batch max_attempts times is a dead
+        letter, so one poison record cannot block the rest forever."""
+        if isinstance(exc, BudgetExhausted):
+            release(self.engine, [], [(m, 60.0) for m in marks], owner=self.owner, count_attempts=False)
+            return
         limit = self.settings.app.worker.max_attempts
-        spent = [] if isinstance(exc, BudgetExhausted) else [m for m in marks if m.attempts + 1 >= limit]
+        systemic = isinstance(exc, RetryableError | SessionExpired) or getattr(exc, "status", None) in (401, 403)
+        spent = [] if systemic else [m for m in marks if m.attempts + 1 >= limit]
         if spent:
             message = getattr(exc, "message", str(exc))
             with self.engine.begin() as conn:
@@ -174,7 +189,7 @@ class Worker:
                     write_dead_letter(conn, run_id, mark.system, mark.object_type, mark.object_id, "reconcile",
                                       {}, getattr(exc, "code", None) or "GAVE_UP",
                                       f"gave up after {mark.attempts + 1} attempts: {message}")
-        release(self.engine, spent, [(m, self._backoff(m)) for m in marks if m not in spent])
+        release(self.engine, spent, [(m, self._backoff(m)) for m in marks if m not in spent], owner=self.owner)
 
     def _backoff(self, mark: Mark) -> float:
         return min(3600.0, 5.0 * (2 ** mark.attempts))

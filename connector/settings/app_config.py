@@ -107,7 +107,7 @@ class Engagement(Model):
 
 class Worker(Model):
     batch_size: int = Field(100, ge=1, le=100)
-    lease_s: int = Field(120, ge=10)
+    lease_s: int = Field(600, ge=10, description="How long a claim holds; well above a batch under retries.")
     idle_sleep_s: float = Field(0.5, gt=0)
     coalesce_s: float = Field(
         0.75, ge=0, description="After a part-full batch, wait this long so a burst's marks (and our own "

@@ -60,7 +60,9 @@ class HubSpotSide(Model):
     object: Literal["contacts"] = "contacts"
     create: bool = Field(True, description="Create HubSpot contacts for Salesforce records that have none.")
     create_when: Condition | None = None
-    deletions: DeletionPolicy = Field("mark", description="What a HubSpot deletion does in Salesforce.")
+    deletions: DeletionPolicy = Field(
+        "mark", description="What a HubSpot deletion does in Salesforce: propagate (delete there too), ignore "
+                            "(unlink quietly) or mark (unlink, and record it in the audit)")
 
 
 class SalesforceSide(Model):
@@ -73,8 +75,9 @@ class SalesforceSide(Model):
         default_factory=lambda: {"LastName": "[not provided]", "Company": "[not provided]"},
         description="Values for required Lead fields that the contact leaves blank.",
     )
-    deletions: DeletionPolicy = Field("mark", description="What a Salesforce deletion does in HubSpot.")
-    mark_field: str | None = Field(None, description="With deletions: mark, the HubSpot property to flag.")
+    deletions: DeletionPolicy = Field(
+        "mark", description="What a Salesforce deletion does in HubSpot: propagate (delete there too), ignore "
+                            "(unlink quietly) or mark (unlink, and record it in the audit)")
 
 
 class WritebackField(Model):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, and_, delete, or_, select, tuple_, update
+from sqlalchemy import Engine, and_, delete, or_, select, true, tuple_, update
 
 from connector.store.models import dirty
 
@@ -53,21 +53,28 @@ def claim(engine: Engine, owner: str, limit: int, lease_s: int, now: datetime | 
 
 
 def release(engine: Engine, done: Iterable[Mark], failed: Iterable[tuple[Mark, float]] = (),
-            now: datetime | None = None) -> None:
-    """Clear the marks that were reconciled; push failed ones out by their backoff (seconds)."""
+            now: datetime | None = None, owner: str | None = None, count_attempts: bool = True) -> None:
+    """Clear the marks that were reconciled; push failed ones out by their backoff (seconds).
+
+    With `owner`, only rows this worker still leases are touched: a worker whose lease ran out must not
+    clear what another worker has claimed since. A dry run or a budget pause is no failure of the record:
+    `count_attempts=False` then leaves the attempt count alone."""
     now = now or datetime.now(UTC)
     done = list(done)
+    mine = dirty.c.lease_owner == owner if owner else true()
     with engine.begin() as conn:
         for mark in done:
-            same = and_(dirty.c.system == mark.system, dirty.c.object_id == mark.object_id)
+            same = and_(dirty.c.system == mark.system, dirty.c.object_id == mark.object_id, mine)
             result = conn.execute(delete(dirty).where(same, dirty.c.version == mark.version))
             if result.rowcount == 0:  # re-marked meanwhile: keep it, free it for the next claim
                 conn.execute(update(dirty).where(same).values(lease_owner=None, lease_until=None))
         for mark, backoff_s in failed:
-            same = and_(dirty.c.system == mark.system, dirty.c.object_id == mark.object_id)
-            conn.execute(update(dirty).where(same).values(
-                lease_owner=None, lease_until=None, attempts=dirty.c.attempts + 1,
-                due_at=now + timedelta(seconds=backoff_s)))
+            same = and_(dirty.c.system == mark.system, dirty.c.object_id == mark.object_id, mine)
+            values: dict[str, object] = {"lease_owner": None, "lease_until": None,
+                                         "due_at": now + timedelta(seconds=backoff_s)}
+            if count_attempts:
+                values["attempts"] = dirty.c.attempts + 1
+            conn.execute(update(dirty).where(same).values(**values))
 
 
 def pending(engine: Engine, now: datetime | None = None) -> int:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import requests
+from click.testing import CliRunner
+
+from connector.cli import cli
 
 
 def test_picklist_value_without_a_mapping_is_audited_and_the_rest_syncs(rig: Any) -> None:
@@ -96,7 +100,7 @@ def test_expired_session_signs_in_again_once(rig: Any) -> None:
     assert rig.boxes.salesforce.calls.snapshot().get("POST /services/oauth2/token", 0) >= 2
 
 
-def test_a_crm_that_keeps_failing_keeps_the_marks_then_dead_letters_them(rig: Any) -> None:
+def test_an_outage_keeps_the_marks_and_never_dead_letters_them(rig: Any) -> None:
     from sqlalchemy import select, update
 
     from connector.store.models import dirty
@@ -104,16 +108,47 @@ def test_a_crm_that_keeps_failing_keeps_the_marks_then_dead_letters_them(rig: An
     hs_id = rig.hs_create(email="outage@example.org", firstname="Out", lastname="Age", company="O")
     rig.boxes.salesforce.faults.update({"outage_s": 60})
     rig.mark("hubspot", hs_id)
-    totals = rig.worker.drain()
-    assert totals.errors, "an outage is reported, not hidden"
+    for _ in range(3):
+        with rig.engine.begin() as conn:  # due again now, and already on its last attempt
+            conn.execute(update(dirty).where(dirty.c.object_id == hs_id).values(
+                attempts=rig.settings.app.worker.max_attempts - 1, due_at=dirty.c.marked_at))
+        totals = rig.worker.drain()
+        assert totals.errors, "an outage is reported, not hidden"
+    assert rig.dead_letters() == [], "a CRM that is down fails every record alike: no dead letters"
     with rig.engine.connect() as conn:
-        (attempts,) = conn.execute(select(dirty.c.attempts).where(dirty.c.object_id == hs_id)).one()
-    assert attempts == 1, "the mark stays, with its backoff"
-    with rig.engine.begin() as conn:  # pretend it has failed every time before, and is due again now
-        conn.execute(update(dirty).where(dirty.c.object_id == hs_id).values(
-            attempts=rig.settings.app.worker.max_attempts - 1, due_at=dirty.c.marked_at))
-    rig.worker.drain()
+        assert conn.execute(select(dirty).where(dirty.c.object_id == hs_id)).first() is not None
+    rig.boxes.salesforce.faults.clear()
+    with rig.engine.begin() as conn:
+        conn.execute(update(dirty).values(due_at=dirty.c.marked_at))
+    rig.sync()
+    assert rig.link(hubspot_id=hs_id).salesforce_id, "synced once the CRM is back"
+
+
+def test_a_batch_that_keeps_failing_for_one_record_becomes_a_dead_letter(rig: Any,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import select, update
+
+    from connector.store.models import dirty
+
+    hs_id = rig.hs_create(email="poison@example.org", firstname="Poi", lastname="Son", company="P")
+    rig.mark("hubspot", hs_id)
+
+    def poison(ids: Any) -> Any:
+        raise ValueError("a record this version cannot read")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rig.worker.lookup, "hubspot_by_id", poison)
+        assert rig.worker.drain().errors
+        with rig.engine.connect() as conn:
+            (attempts,) = conn.execute(select(dirty.c.attempts).where(dirty.c.object_id == hs_id)).one()
+        assert attempts == 1
+        with rig.engine.begin() as conn:
+            conn.execute(update(dirty).where(dirty.c.object_id == hs_id).values(
+                attempts=rig.settings.app.worker.max_attempts - 1, due_at=dirty.c.marked_at))
+        rig.worker.drain()
     (letter,) = rig.dead_letters()
-    assert letter.object_id == hs_id and "gave up after" in letter.message
-    with rig.engine.connect() as conn:
-        assert conn.execute(select(dirty).where(dirty.c.object_id == hs_id)).first() is None
+    assert letter.object_id == hs_id and "gave up after" in letter.message and "cannot read" in letter.message
+    replay = CliRunner().invoke(cli, ["--config", str(rig.settings.path), "dlq", "replay"])
+    assert "1 record(s) marked" in replay.output
+    rig.sync()
+    assert rig.link(hubspot_id=hs_id).salesforce_id, "replayed and synced"
