@@ -30,7 +30,7 @@ from connector.engine.plan import BatchPlan, build_plan
 from connector.engine.scheduler import mark_due
 from connector.settings import Settings
 from connector.store.audit_log import write_dead_letter
-from connector.store.claims import Mark, claim, release
+from connector.store.claims import Mark, claim, release, renew
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,10 @@ class Worker:
                 self.on_plan(plan)
             if self.dry_run:  # leave them dirty, leases dropped, attempts untouched
                 release(self.engine, [], [(m, 0.0) for m in marks], owner=self.owner, count_attempts=False)
+                return report
+            if not renew(self.engine, self.owner, marks, cfg.lease_s):
+                # The reads took longer than the lease and another worker has these now: let it finish.
+                report.error = "lease lost before writing; another worker took the batch"
                 return report
             outcome = apply_plan(plan, self.clients, self.settings.mapping)
             execute(self.settings, self.clients, plan, nurture, now,

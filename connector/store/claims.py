@@ -77,6 +77,19 @@ def release(engine: Engine, done: Iterable[Mark], failed: Iterable[tuple[Mark, f
             conn.execute(update(dirty).where(same).values(**values))
 
 
+def renew(engine: Engine, owner: str, marks: list[Mark], lease_s: int, now: datetime | None = None) -> bool:
+    """Extend this worker's lease on its marks; False if any was lost (expired and claimed by another)."""
+    if not marks:
+        return True
+    now = now or datetime.now(UTC)
+    keys = [m.key for m in marks]
+    with engine.begin() as conn:
+        result = conn.execute(update(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(keys),
+                                                  dirty.c.lease_owner == owner)
+                              .values(lease_until=now + timedelta(seconds=lease_s)))
+    return (result.rowcount or 0) == len({m.key for m in marks})
+
+
 def pending(engine: Engine, now: datetime | None = None) -> int:
     """Marks due now (for --once: drain until this is zero)."""
     now = now or datetime.now(UTC)
