@@ -37,6 +37,7 @@ T = TypeVar("T")
 BATCH = 100  # HubSpot's limit of inputs per batch call
 SEARCH_PAGE = 200
 SEARCH_CAP = 10_000  # HubSpot refuses to page past 10,000 results of one query
+TASK_KEY = "nurture_alert_key"  # a task property `nurture setup` creates: one task per lead and reason
 SEARCH_GAP_S = 0.21  # the search endpoint's own limit: 5 requests per second per account
 
 
@@ -214,17 +215,18 @@ class HubSpotClient:
             results.extend(created + list(errors))
         return results
 
-    def ensure_properties(self, group: str, properties: dict[str, str]) -> list[str]:
-        """Create the connector's custom contact properties (name -> type) that do not exist yet."""
+    def ensure_properties(self, group: str, properties: dict[str, str], object_type: str = "contacts") -> list[str]:
+        """Create the connector's custom properties (name -> type) on an object that do not exist yet."""
         from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
-        existing = {p.name for p in self._call("GET /crm/v3/properties/contacts",
-                                               lambda: self._sdk.crm.properties.core_api.get_all("contacts")).results}
-        groups = {g.name for g in self._call("GET /crm/v3/properties/contacts/groups",
-                                             lambda: self._sdk.crm.properties.groups_api.get_all("contacts")).results}
+        api = self._sdk.crm.properties
+        existing = {p.name for p in self._call(f"GET /crm/v3/properties/{object_type}",
+                                               lambda: api.core_api.get_all(object_type)).results}
+        groups = {g.name for g in self._call(f"GET /crm/v3/properties/{object_type}/groups",
+                                             lambda: api.groups_api.get_all(object_type)).results}
         if group not in groups:
-            self._call("POST /crm/v3/properties/contacts/groups", lambda: self._sdk.crm.properties.groups_api.create(
-                "contacts", PropertyGroupCreate(name=group, label="Nurture Connector")))
+            self._call(f"POST /crm/v3/properties/{object_type}/groups", lambda: api.groups_api.create(
+                object_type, PropertyGroupCreate(name=group, label="Nurture Connector")))
         created = []
         for name, kind in properties.items():
             if name in existing:
@@ -232,10 +234,23 @@ class HubSpotClient:
             field_type = {"number": "number", "date": "date", "datetime": "date"}.get(kind, "text")
             body = PropertyCreate(name=name, label=name.replace("_", " ").title(), type=kind, field_type=field_type,
                                   group_name=group)
-            self._call("POST /crm/v3/properties/contacts",
-                       lambda b=body: self._sdk.crm.properties.core_api.create("contacts", b))
+            self._call(f"POST /crm/v3/properties/{object_type}",
+                       lambda b=body: api.core_api.create(object_type, b))
             created.append(name)
         return created
+
+    def existing_task_keys(self, keys: list[str]) -> set[str]:
+        """Which of these alert keys already have a task: look before you create."""
+        from hubspot.crm.objects.tasks import PublicObjectSearchRequest as TaskSearch
+
+        found: set[str] = set()
+        for chunk in chunks(sorted(set(keys)), 100):
+            request = TaskSearch(filter_groups=[{"filters": [{"propertyName": TASK_KEY, "operator": "IN",
+                                                              "values": chunk}]}], properties=[TASK_KEY], limit=200)
+            page = self._call("POST /crm/v3/objects/tasks/search",
+                              lambda r=request: self._sdk.crm.objects.tasks.search_api.do_search(r))
+            found.update(str((obj.properties or {}).get(TASK_KEY)) for obj in page.results or [])
+        return found
 
     def archive(self, ids: list[str]) -> None:
         for contact_id in ids:

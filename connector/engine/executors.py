@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from connector.crm.errors import CrmError
+from connector.crm.hubspot import TASK_KEY
 from connector.engine.clients import Clients
 from connector.engine.nurture_step import NurtureOutcome, email_of
 from connector.engine.plan import BatchPlan
@@ -95,6 +96,7 @@ def _create_tasks(settings: Settings, clients: Clients, plan: BatchPlan, outcome
                      "hs_task_status": "NOT_STARTED"}
             if owner:
                 props["hubspot_owner_id"] = owner
+            props[TASK_KEY] = f"{person.hubspot.id}:{key}"[:255]
             hs_rows.append((index, {"contact_id": person.hubspot.id, "properties": props}))
     if sf_rows:
         result = clients.salesforce.upsert("Task", "Nurture_Alert_Key__c", {k: row for k, (_, row) in sf_rows.items()})
@@ -107,6 +109,11 @@ def _create_tasks(settings: Settings, clients: Clients, plan: BatchPlan, outcome
             else:
                 outcome.tasks += 1
                 outcome.notes.append((index, "task", f"Salesforce task {row['Subject']!r} due {row['ActivityDate']}"))
+    if hs_rows:
+        existing = clients.hubspot.existing_task_keys([row["properties"][TASK_KEY] for _, row in hs_rows])
+        for index, row in [r for r in hs_rows if r[1]["properties"][TASK_KEY] in existing]:
+            outcome.notes.append((index, "task", f"HubSpot task {row['properties']['hs_task_subject']!r} exists"))
+        hs_rows = [r for r in hs_rows if r[1]["properties"][TASK_KEY] not in existing]
     if hs_rows:
         created = clients.hubspot.create_tasks([row for _, row in hs_rows])
         for (index, row), item in zip(hs_rows, created, strict=False):

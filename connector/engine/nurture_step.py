@@ -18,6 +18,7 @@ from sqlalchemy import Engine, or_, select
 from connector.core.brain import Brain, BrainInput, BrainResult
 from connector.core.conditions import as_datetime
 from connector.core.events import Event
+from connector.crm.hubspot import TASK_KEY
 from connector.engine.clients import Clients
 from connector.engine.gather import Person
 from connector.engine.plan import BatchPlan, Step
@@ -51,7 +52,9 @@ def setup_hubspot_properties(settings: Settings, clients: Clients) -> list[str]:
         name, _ = Writeback.target(target)
         if name != "lifecyclestage":
             wanted[name] = OUTPUT_TYPES.get(output, "string")
-    return clients.hubspot.ensure_properties("nurture", wanted)
+    created = clients.hubspot.ensure_properties("nurture", wanted)
+    created += clients.hubspot.ensure_properties("nurture", {TASK_KEY: "string"}, object_type="tasks")
+    return created
 
 
 def make_brain(settings: Settings) -> Brain:

@@ -106,3 +106,32 @@ def test_explain_prints_the_reasons(rig: Any, config_dir: Any) -> None:
     assert "eli@bank.example" in text and "senior title" in text
     for word in ("fit", "engagement", "persona", "journey", "lifecycle", "track"):
         assert word in text, word
+
+
+def test_hubspot_alert_tasks_are_looked_up_before_they_are_created(rig: Any) -> None:
+    """With sales working in HubSpot, a task per lead and reason, even if the brain's state is lost."""
+    from dataclasses import replace
+
+    from connector.engine.executors import _create_tasks
+    from connector.engine.gather import gather
+    from connector.engine.nurture_step import NurtureOutcome
+    from connector.engine.plan import BatchPlan
+    from connector.store.claims import Mark
+
+    hs_id = rig.hs_create(email="hs-sales@example.org", firstname="Hs", lastname="Sales", company="H")
+    rig.mark("hubspot", hs_id)
+    rig.sync()
+    marks = [Mark("hubspot", hs_id, "contact", 1, 0, True)]
+    gathered = gather(rig.engine, rig.settings.mapping, rig.worker.lookup, marks)
+    plan = BatchPlan(gathered.people, [])
+    settings = replace(rig.settings, alerts=rig.settings.alerts.model_copy(update={"target": "hubspot"}))
+
+    class Alert:
+        subject, priority, body, key, owner_id = "Demo requested", "High", "why", "demo_request", None
+        due_at = START
+
+    for _ in range(2):  # the second time, the task is found and not created again
+        _create_tasks(settings, rig.clients, plan, NurtureOutcome(), [(0, Alert(), Alert.subject)], START)
+    tasks = [t for t in rig.boxes.hubspot.state.tasks.values()
+             if t.properties.get("nurture_alert_key") == f"{hs_id}:demo_request"]
+    assert len(tasks) == 1
