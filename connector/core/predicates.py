@@ -121,20 +121,10 @@ def _compile_field(cond: FieldCondition) -> Predicate:
     blank = op in ("ne", "not_in") or (op == "eq" and expected is None)
     fast = _fast_text_test(op, expected)
     if fast is not None:
-        memo: dict[str, bool] = {}
+        text = _memoized_text_test(fast, blank, lambda value, now: test_field(cond, value, now))
 
         def text_pred(ctx: Ctx) -> bool:
-            value = ctx.facts.get(name)
-            if type(value) is str:
-                if not value:
-                    return blank
-                answer = memo.get(value)
-                if answer is None:
-                    if len(memo) >= MEMO_SIZE:
-                        memo.clear()
-                    answer = memo[value] = fast(value)
-                return answer
-            return blank if value is None else test_field(cond, value, ctx.now)
+            return text(ctx.facts.get(name), ctx.now)
         return text_pred
     if op in ("eq", "ne") and isinstance(expected, bool):
         want_true = expected if op == "eq" else not expected
@@ -232,6 +222,24 @@ def compile_event_counter(cond: EventCondition) -> Callable[[Ctx, int | None], i
     return count
 
 
+def _memoized_text_test(fast: Callable[[str], bool], blank: bool, slow: ValueTest) -> ValueTest:
+    """A text test that remembers its answer per value (bounded): titles, domains and URLs repeat."""
+    memo: dict[str, bool] = {}
+
+    def text_test(value: Any, now: datetime) -> bool:
+        if type(value) is str:
+            if not value:
+                return blank
+            answer = memo.get(value)
+            if answer is None:
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                answer = memo[value] = fast(value)
+            return answer
+        return blank if value is None else slow(value, now)
+    return text_test
+
+
 def compile_value_test(cond: FieldCondition) -> ValueTest:
     op, expected = cond.operator, cond.value
 
@@ -244,20 +252,7 @@ def compile_value_test(cond: FieldCondition) -> ValueTest:
     fast = _fast_text_test(op, expected)
     if fast is not None:
         # event properties repeat even more than facts (a handful of URLs across a whole ledger)
-        memo: dict[str, bool] = {}
-
-        def text_test(value: Any, now: datetime) -> bool:
-            if type(value) is str:
-                if not value:
-                    return blank
-                answer = memo.get(value)
-                if answer is None:
-                    if len(memo) >= MEMO_SIZE:
-                        memo.clear()
-                    answer = memo[value] = fast(value)
-                return answer
-            return blank if value is None else slow(value, now)
-        return text_test
+        return _memoized_text_test(fast, blank, slow)
     if op in ("eq", "ne") and isinstance(expected, bool):
         want_true = expected if op == "eq" else not expected
 
