@@ -10,9 +10,10 @@ rejected lead is not handed straight back to sales on yesterday's clicks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
+from connector.core.frozen import slot_builder
 from connector.core.predicates import Ctx, Reasoned
 from connector.settings.lifecycle_config import LifecycleConfig
 
@@ -73,19 +74,8 @@ class LifecycleRules:
         return _lifecycle(best, reason, False, None)
 
 
-# Lifecycle(...) for the hot path: the same frozen object, each field set through its slot directly.
-_new = object.__new__
-_set_stage, _set_reason, _set_recycled, _set_recycle_rule = (
-    Lifecycle.__dict__[f.name].__set__ for f in fields(Lifecycle))
-
-
-def _lifecycle(stage: str, reason: str, recycled: bool, recycle_rule: str | None) -> Lifecycle:
-    life = _new(Lifecycle)
-    _set_stage(life, stage)
-    _set_reason(life, reason)
-    _set_recycled(life, recycled)
-    _set_recycle_rule(life, recycle_rule)
-    return life
+# Lifecycle(...) for the hot path: the same frozen object, without the generated __init__'s detour.
+_lifecycle = slot_builder(Lifecycle)
 
 
 def _engaged_since(ctx: Ctx, at: datetime) -> bool:

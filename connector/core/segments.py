@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
+from connector.core.frozen import slot_builder
 from connector.core.predicates import Ctx, Reasoned
 from connector.settings.segments_config import SegmentsConfig
 
@@ -40,17 +41,5 @@ class Segmenter:
         return _membership(persona, persona_reason, tuple(names), tuple(reasons))
 
 
-# Membership(...) for the hot path: the same frozen object, each field set through its slot directly.
-_new = object.__new__
-_set_persona, _set_persona_reason, _set_segments, _set_segment_reasons = (
-    Membership.__dict__[f.name].__set__ for f in fields(Membership))
-
-
-def _membership(persona: str | None, persona_reason: str, segments: tuple[str, ...],
-                segment_reasons: tuple[str, ...]) -> Membership:
-    membership = _new(Membership)
-    _set_persona(membership, persona)
-    _set_persona_reason(membership, persona_reason)
-    _set_segments(membership, segments)
-    _set_segment_reasons(membership, segment_reasons)
-    return membership
+# Membership(...) for the hot path: the same frozen object, without the generated __init__'s detour.
+_membership = slot_builder(Membership)

@@ -28,7 +28,7 @@ INDUSTRIES = (
 )
 TASK_STATUSES = ("NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED")
 TASK_PRIORITIES = ("LOW", "MEDIUM", "HIGH")
-TASK_TYPES = ("EMAIL", "CALL", "TODO", "LINKED_IN")
+TASK_TYPES = ("EMAIL", "CALL", "TODO", "LINKED_IN")  # HubSpot's own hs_task_type values
 BOUNCE_REASONS = ("BOUNCED", "UNKNOWN_USER", "MAILBOX_FULL", "CONTENT", "SPAM", "POLICY", "DNS_FAILURE")
 
 # (name, label, type, fieldType, group, options, read_only)
