@@ -33,6 +33,12 @@ class Faults:
 
     Spec syntax (``--faults``): comma-separated ``key=value`` pairs, e.g.
     ``error_rate=0.05,latency_ms=100,storm_429=20,outage_s=30,expire_sessions=1``.
+
+    Two faults model what a client cannot tell apart from the outside: ``hang_s`` holds a share
+    (``hang_rate``, default 5 %) of calls for that many seconds and then drops them unanswered and
+    unprocessed, as a stalled socket does; ``after_error_rate`` processes a share of calls fully and then
+    answers 5xx, as a gateway that times out after the backend has written does. A client that retries
+    the second kind blindly creates twice.
     """
 
     error_rate: float = 0.0  # share of API calls answered with a 503
@@ -40,9 +46,13 @@ class Faults:
     storm_429: int = 0  # the next N API calls answer 429
     outage_s: float = 0.0  # every API call answers 503 for this many seconds from when it was set
     expire_sessions: int = 0  # Salesforce: invalidate every session issued so far (1 = do it now)
+    hang_s: float = 0.0  # a hung call is held this long, then dropped without an answer
+    hang_rate: float = 0.05  # share of calls that hang while hang_s is set
+    after_error_rate: float = 0.0  # share of calls processed, then answered with a 5xx anyway
     seed: int | None = None
     _outage_until: float = field(default=0.0, repr=False)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
+    _released: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -57,7 +67,7 @@ class Faults:
             for key, raw in values.items():
                 if key not in known:
                     raise FaultSpecError(f"unknown fault {key!r} — known faults: {', '.join(sorted(known))}")
-                cast = float if key in ("error_rate", "latency_ms", "outage_s") else int
+                cast = float if key in _FLOAT_FAULTS else int
                 try:
                     setattr(self, key, cast(raw) if raw is not None else None)
                 except (TypeError, ValueError):
@@ -69,15 +79,25 @@ class Faults:
 
     def clear(self) -> None:
         """No misbehaviour at all, as after a fresh start."""
-        self.update({"error_rate": 0, "latency_ms": 0, "storm_429": 0, "outage_s": 0, "expire_sessions": 0})
+        self.update({"error_rate": 0, "latency_ms": 0, "storm_429": 0, "outage_s": 0, "expire_sessions": 0,
+                     "hang_s": 0, "hang_rate": 0.05, "after_error_rate": 0})
+        self._released.set()
+        self._released = threading.Event()
 
     def as_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     def before_call(self) -> str | None:
-        """Sleep the injected latency, then say which fault (if any) answers this call."""
+        """Sleep the injected latency, then say which fault (if any) answers this call. A hung call
+        comes back as "hang" after hang_s (or at once when the faults are cleared): drop it unanswered."""
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000.0)
+        with self._lock:
+            hang = self.hang_s > 0 and self._rng.random() < self.hang_rate
+            released = self._released
+        if hang:
+            released.wait(self.hang_s)
+            return "hang"
         with self._lock:
             if self._outage_until and time.monotonic() < self._outage_until:
                 return "outage"
@@ -87,6 +107,41 @@ class Faults:
             if self.error_rate and self._rng.random() < self.error_rate:
                 return "error"
         return None
+
+
+    def after_call(self) -> bool:
+        """True when this call, already processed, should be answered with a 5xx anyway."""
+        with self._lock:
+            return bool(self.after_error_rate) and self._rng.random() < self.after_error_rate
+
+
+_FLOAT_FAULTS = frozenset({"error_rate", "latency_ms", "outage_s", "hang_s", "hang_rate", "after_error_rate"})
+
+
+DROP_HEADER = "X-Sandbox-Drop-Connection"
+
+
+class DroppedConnection(ConnectionError):
+    """Raised from start_response so werkzeug drops the request without writing any answer."""
+
+
+def dropped_response() -> Any:
+    """What an emulator returns for a hung call: ServerThread turns it into silence (no status line, no body)."""
+    from flask import Response
+
+    return Response(status=504, headers={DROP_HEADER: "1"})
+
+
+def _drop_marked_responses(app: Any) -> Any:
+    """WSGI middleware: a response carrying DROP_HEADER is never sent. werkzeug treats a ConnectionError from
+    the app as a dropped client and writes nothing, so the caller waits until its own read timeout."""
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if any(name == DROP_HEADER for name, _ in headers):
+                raise DroppedConnection("sandbox fault: hung call dropped unanswered")
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return wsgi
 
 
 def _parse_spec(spec: str) -> dict[str, str]:
@@ -170,7 +225,8 @@ class ServerThread:
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, ssl_context: Any = None) -> None:
         # One log line per emulated API call drowns everything else; the call counters say more.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, ssl_context=ssl_context)
+        self._server: BaseWSGIServer = make_server(host, port, _drop_marked_responses(app), threaded=True,
+                                                   ssl_context=ssl_context)
         self.host = host
         self.port = self._server.server_port
         self.scheme = "https" if ssl_context else "http"

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from connector.sandbox.hubspot.errors import ApiError, correlation_id
 from connector.sandbox.hubspot.ratelimit import RateLimiter
 from connector.sandbox.hubspot.records import Portal, Source
-from connector.sandbox.runtime import CallCounter, Faults
+from connector.sandbox.runtime import CallCounter, Faults, dropped_response
 
 CONTROL_PREFIX = "/__sandbox"
 
@@ -86,6 +86,8 @@ def _gate() -> Response | None:
     context = ctx()
     context.calls.add(endpoint_name())
     fault = context.faults.before_call()
+    if fault == "hang":
+        return dropped_response()
     if fault == "outage":
         return _error_response(ApiError(503, "SERVICE_UNAVAILABLE",
                                         "HubSpot is temporarily unavailable. Please retry shortly."))
@@ -116,6 +118,9 @@ def _rate_limited(policy: str) -> Response:
 
 
 def _rate_headers(response: Response) -> Response:
+    if not request.path.startswith(CONTROL_PREFIX) and response.status_code < 500 and ctx().faults.after_call():
+        # Processed and stored, but the caller hears only a gateway error: a blind retry would do it twice.
+        response = _error_response(ApiError(502, "BAD_GATEWAY", "upstream request timeout"))
     if not request.path.startswith(CONTROL_PREFIX):
         remaining = g.get("rate_remaining")
         for key, value in ctx().limiter.headers(remaining).items():

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, request
 
-from connector.sandbox.runtime import FaultSpecError
+from connector.sandbox.runtime import FaultSpecError, dropped_response
 from connector.sandbox.salesforce.auth import OAuthError
 from connector.sandbox.salesforce.http import error_response, failed_response, json_response
 from connector.sandbox.salesforce.validate import RecordFailed
@@ -61,6 +61,8 @@ def _gate(sb: SalesforceSandbox, version: str, path: str) -> Response:
         sb.sessions.expire_all()
         sb.faults.expire_sessions = 0
     fault = sb.faults.before_call()
+    if fault == "hang":
+        return dropped_response()
     if fault in ("outage", "error"):
         message = "Server unavailable (sandbox outage)" if fault == "outage" else "Service temporarily unavailable"
         return error_response("SERVER_UNAVAILABLE", message, 503)
@@ -75,7 +77,11 @@ def _gate(sb: SalesforceSandbox, version: str, path: str) -> Response:
     if routed is None:
         return error_response("NOT_FOUND", "The requested resource does not exist", 404)
     try:
-        return routed[1]()
+        answer = routed[1]()
+        if answer.status_code < 500 and sb.faults.after_call():
+            # Processed and committed, but the caller hears only a 503: a blind retry would do it twice.
+            return error_response("SERVER_UNAVAILABLE", "Service temporarily unavailable", 503)
+        return answer
     except RecordFailed as exc:
         return failed_response(exc)
     except Exception:
