@@ -109,7 +109,7 @@ def demo(ctx: click.Context, port: int, seed: int) -> None:
             # Prospects keep engaging: HubSpot shows it as growing counters, which become ledger facts.
             contact_id = rng.choice(contacts)
             props = boxes.hubspot.state.contacts[contact_id].properties
-            bumped = {"hs_email_open_count": str(int(float(props.get("hs_email_open_count") or 0)) + 1)}
+            bumped = {"hs_email_open": str(int(float(props.get("hs_email_open") or 0)) + 1)}
             requests.post(f"{boxes.hubspot.url}/__sandbox/engagement/contacts/{contact_id}",
                           json={"properties": bumped}, timeout=5)
     finally:

@@ -122,7 +122,8 @@ def from_salesforce(field: FieldMapping, raw: Any) -> Any:
 
 def to_salesforce(field: FieldMapping, value: Any, max_length: int | None = None) -> Any:
     if value is None:
-        return None
+        # A Salesforce checkbox has no blank: null is stored as false, so a blank compares as false.
+        return False if field.type == "boolean" else None
     if field.type == "multiselect":
         return ";".join(_forward(field, v) for v in value)
     if field.type == "enum" and field.values is not None:

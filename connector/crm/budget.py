@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from connector.crm.errors import BudgetExhausted
+from connector.crm.errors import BudgetExhausted, DailyLimitReached
 from connector.store.models import counters
 
 WINDOW_S = 10.0
@@ -44,6 +44,30 @@ class Budget:
                 return
             self._increment(f"hubspot:window:{window}", -1)  # not spent after all
             self._sleep(max(0.05, (window + 1) * WINDOW_S - now))
+
+    def pause(self, crm: str, seconds: float) -> None:
+        """Stop every call to this CRM for a while (its daily cap answered), across all processes."""
+        self._set(f"{crm}:paused_until", self._clock() + seconds)
+
+    def check_paused(self, crm: str) -> None:
+        until = self._value(f"{crm}:paused_until")
+        if until > self._clock():
+            raise DailyLimitReached(crm, f"{crm}'s daily API limit was reached; calls resume in "
+                                         f"{int(until - self._clock())} s", 429, "DAILY", until - self._clock())
+
+    def pace(self, name: str, gap_s: float) -> None:
+        """Take the next turn of a shared pace (one call per `gap_s`, all processes together) and wait for it."""
+        now = self._clock()
+        greatest = func.max if self._engine.dialect.name == "sqlite" else func.greatest
+        stmt = self._insert(counters).values(name=name, value=now + gap_s, updated_at=datetime.now(UTC))
+        stmt = stmt.on_conflict_do_update(index_elements=[counters.c.name], set_={
+            "value": greatest(counters.c.value + gap_s, now + gap_s), "updated_at": datetime.now(UTC)})
+        with self._engine.begin() as conn:
+            conn.execute(stmt)
+            turn_ends = float(conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar_one())
+        wait = turn_ends - gap_s - now
+        if wait > 0:
+            self._sleep(wait)
 
     def note_salesforce_usage(self, used: int, limit: int) -> None:
         self._set("salesforce:api_usage", used / limit if limit else 0.0)

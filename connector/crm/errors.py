@@ -31,11 +31,28 @@ class SessionExpired(CrmError):
 
 
 class FatalError(CrmError):
-    """The whole request was refused for a reason retrying cannot fix (bad token, bad request)."""
+    """The whole request was refused for a reason retrying cannot fix (bad token, bad request).
+    `properties` names the fields a validation error was about, when the CRM says."""
+
+    def __init__(self, crm: str, message: str, status: int | None = None, code: str | None = None,
+                 properties: tuple[str, ...] = ()) -> None:
+        super().__init__(crm, message, status, code)
+        self.properties = properties
 
 
 class BudgetExhausted(CrmError):
     """Our share of the CRM's API limits is spent; non-urgent work waits."""
+
+
+class DailyLimitReached(BudgetExhausted):
+    """The CRM's own daily cap answered (HubSpot's 429 with policyName DAILY): every call would fail
+    until it resets, so the connector pauses calls to that CRM for `retry_after` seconds instead of
+    retrying. Webhooks keep arriving into the inbox meanwhile."""
+
+    def __init__(self, crm: str, message: str, status: int | None = None, code: str | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(crm, message, status, code)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

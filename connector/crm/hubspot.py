@@ -8,12 +8,14 @@ are turned off so that there is one retry policy, ours.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import requests
 import urllib3
 from hubspot import HubSpot
 from hubspot.crm.contacts import (
@@ -30,8 +32,17 @@ from connector.core.conditions import as_datetime
 from connector.core.pair import HubSpotRecord
 from connector.crm.batching import chunks
 from connector.crm.budget import Budget
-from connector.crm.errors import CrmError, FatalError, RecordError, RetryableError, SessionExpired
+from connector.crm.errors import (
+    CrmError,
+    DailyLimitReached,
+    FatalError,
+    RecordError,
+    RetryableError,
+    SessionExpired,
+)
 from connector.crm.retry import call_with_retry
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 BATCH = 100  # HubSpot's limit of inputs per batch call
@@ -48,15 +59,19 @@ class BatchOutcome:
 
 
 class HubSpotClient:
-    def __init__(self, base_url: str, access_token: str, budget: Budget | None = None, timeout_s: float = 30,
-                 max_wait_s: float = 30) -> None:
+    def __init__(self, base_url: str, access_token: str, budget: Budget | None = None,
+                 timeout_s: float | tuple[float, float] = (5.0, 30.0), max_wait_s: float = 30) -> None:
         base = base_url.rstrip("/")
         # host= reaches every generated API; base_url= the SDK's generic api_request (legacy endpoints).
         self._sdk = HubSpot(access_token=access_token, host=base, base_url=base, retry=urllib3.Retry(0, read=False))
         self._budget = budget
-        self._timeout = timeout_s
+        # (connect, read). The SDK sends no timeout unless each call passes one, and a socket that
+        # never answers would hold a worker's batch forever; so every call below passes `_request_timeout`.
+        self.timeout = timeout_s if isinstance(timeout_s, tuple) else (min(5.0, timeout_s), timeout_s)
         self.max_wait_s = max_wait_s  # the longest single wait between retries, whatever a header asks
         self._last_search = 0.0
+        self._raw = requests.Session()  # for the endpoints the SDK has no typed API for
+        self.unknown_properties: set[str] = set()
 
     @property
     def sdk(self) -> HubSpot:
@@ -72,18 +87,29 @@ class HubSpotClient:
             body = BatchReadInputSimplePublicObjectId(
                 properties=properties, inputs=[SimplePublicObjectId(id=i) for i in chunk], id_property=id_property)
             result = self._call("POST /crm/v3/objects/contacts/batch/read",
-                                lambda b=body: self._sdk.crm.contacts.batch_api.read(b, archived=False))
+                                lambda b=body: self._sdk.crm.contacts.batch_api.read(
+                                    b, archived=False, _request_timeout=self.timeout))
             for obj in result.results or []:
                 record = _record(obj)
+                self._notice_unknown(properties, record)
                 key = record.properties.get(id_property) if id_property else record.id
                 found[str(key).lower() if id_property == "email" else str(key)] = record
         return found
+
+    def _notice_unknown(self, asked: list[str], record: HubSpotRecord) -> None:
+        """HubSpot answers a requested property that does not exist by leaving it out (one with no value
+        comes back as null), so a misspelt or invented name would read as "no value" forever. Say so once."""
+        missing = [name for name in asked if name not in record.properties and name not in self.unknown_properties]
+        if missing:
+            self.unknown_properties.update(missing)
+            log.error("HubSpot has no contact propert%s %s; they read as empty until the mapping is fixed "
+                      "(run `nurture preflight`)", "y" if len(missing) == 1 else "ies", ", ".join(sorted(missing)))
 
     def get(self, contact_id: str, properties: list[str]) -> HubSpotRecord | None:
         """One contact by id; a merged-away id answers with the surviving contact, as HubSpot does."""
         try:
             obj = self._call("GET /crm/v3/objects/contacts/{id}", lambda: self._sdk.crm.contacts.basic_api.get_by_id(
-                contact_id, properties=properties, archived=False))
+                contact_id, properties=properties, archived=False, _request_timeout=self.timeout))
         except FatalError as exc:
             if exc.status == 404:
                 return None
@@ -101,7 +127,8 @@ class HubSpotClient:
                 request = PublicObjectSearchRequest(
                     filter_groups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GT",
                                                  "value": str(cursor_ms)}]}],
-                    sorts=["lastmodifieddate"], properties=properties, limit=SEARCH_PAGE, after=after)
+                    sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+                    properties=properties, limit=SEARCH_PAGE, after=after)
                 page = self._call("POST /crm/v3/objects/contacts/search", lambda r=request: self._search(r))
                 for obj in page.results or []:
                     record = _record(obj)
@@ -122,53 +149,69 @@ class HubSpotClient:
     # -- writes --------------------------------------------------------------------------------
 
     def _search(self, request: PublicObjectSearchRequest) -> Any:
-        # Pace searches under their 5/s limit rather than spend calls on 429s.
-        wait = self._last_search + SEARCH_GAP_S - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._last_search = time.monotonic()
-        return self._sdk.crm.contacts.search_api.do_search(request)
+        # Pace searches under their 5/s limit rather than spend calls on 429s. The limit is per token,
+        # not per process, so with a store-backed budget every worker process takes turns from one pace.
+        if self._budget:
+            self._budget.pace("hubspot:search", SEARCH_GAP_S)
+        else:
+            wait = self._last_search + SEARCH_GAP_S - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last_search = time.monotonic()
+        return self._sdk.crm.contacts.search_api.do_search(request, _request_timeout=self.timeout)
 
     def update(self, changes: dict[str, dict[str, Any]]) -> BatchOutcome:
-        def send(chunk: list[str]) -> Any:
-            body = BatchInputSimplePublicObjectBatchInput(
-                inputs=[SimplePublicObjectBatchInput(id=i, properties=changes[i]) for i in chunk])
+        def send(chunk: list[str], traces: list[str]) -> Any:
+            body = BatchInputSimplePublicObjectBatchInput(inputs=[
+                SimplePublicObjectBatchInput(id=i, properties=changes[i], object_write_trace_id=t)
+                for i, t in zip(chunk, traces, strict=True)])
             return self._call("POST /crm/v3/objects/contacts/batch/update",
-                              lambda: self._sdk.crm.contacts.batch_api.update(body))
-        return self._write(sorted(changes), send, lambda record: record.id)
+                              lambda: self._sdk.crm.contacts.batch_api.update(body, _request_timeout=self.timeout))
+        return self._write(sorted(changes), send)
 
     def upsert_by_email(self, creates: dict[str, dict[str, Any]]) -> BatchOutcome:
         """Create-or-update by email: a retry after a crash finds the contact instead of making a twin."""
-        def send(chunk: list[str]) -> Any:
+        def send(chunk: list[str], traces: list[str]) -> Any:
             body = BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
-                SimplePublicObjectBatchInputUpsert(id=email, id_property="email", properties=creates[email])
-                for email in chunk])
+                SimplePublicObjectBatchInputUpsert(id=email, id_property="email", properties=creates[email],
+                                                   object_write_trace_id=t)
+                for email, t in zip(chunk, traces, strict=True)])
             return self._call("POST /crm/v3/objects/contacts/batch/upsert",
-                              lambda: self._sdk.crm.contacts.batch_api.upsert(body))
-        return self._write(sorted(creates), send, lambda record: str(record.properties.get("email", "")).lower())
+                              lambda: self._sdk.crm.contacts.batch_api.upsert(body, _request_timeout=self.timeout))
+        return self._write(sorted(creates), send)
 
-    def _write(self, keys: list[str], send: Callable[[list[str]], Any], key_of: Callable[[HubSpotRecord], str]
-               ) -> BatchOutcome:
-        """Send in batches of 100. HubSpot refuses a whole batch for one bad input (400), so a refused
-        batch is split in halves until the bad inputs stand alone: one bad record never blocks the rest."""
+    def _write(self, keys: list[str], send: Callable[[list[str], list[str]], Any]) -> BatchOutcome:
+        """Send in batches of 100, each input with an objectWriteTraceId. HubSpot then answers per input
+        (207 multi-status) and names the input of every result and error by that id, so nothing is matched
+        by position or guessed from a message. A portal that still refuses a whole batch (400) gets it split
+        in halves until the bad inputs stand alone: one bad record never blocks the rest."""
         outcome = BatchOutcome()
         pending = list(chunks(keys, BATCH))
         while pending:
             chunk = pending.pop()
+            traces = [trace_id(i) for i in range(len(chunk))]
             try:
-                result = send(chunk)
+                result = send(chunk, traces)
             except FatalError as exc:
                 if exc.status != 400:
                     raise  # a scope, auth or conflict refusal is the same for every input: don't bisect it
                 if len(chunk) == 1:
-                    outcome.errors.append(RecordError(chunk[0], exc.code or "VALIDATION_ERROR", exc.message))
+                    outcome.errors.append(RecordError(chunk[0], exc.code or "VALIDATION_ERROR", exc.message,
+                                                      exc.properties))
                 else:
                     pending += [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
                 continue
+            by_trace = dict(zip(traces, chunk, strict=True))
+            answered: set[str] = set()
             for obj in result.results or []:
-                record = _record(obj)
-                outcome.done[key_of(record)] = record
-            outcome.errors.extend(_batch_errors(result, chunk))
+                key = by_trace.get(str(getattr(obj, "object_write_trace_id", None) or ""))
+                if key is not None:
+                    outcome.done[key] = _record(obj)
+                    answered.add(key)
+            for error in _batch_errors(result, by_trace):
+                outcome.errors.append(error)
+                answered.add(error.key)
+            outcome.errors.extend(unanswered(chunk, answered))
         return outcome
 
     # -- nurture executors ----------------------------------------------------------------------
@@ -184,7 +227,8 @@ class HubSpotClient:
         """Static list membership (feeds list-based workflows and ad audiences); members already in are ignored."""
         for chunk in chunks(sorted(set(contact_ids)), BATCH):
             self._call("PUT /crm/v3/lists/{id}/memberships/add",
-                       lambda c=chunk: self._sdk.crm.lists.memberships_api.add(list_id, c))
+                       lambda c=chunk: self._sdk.crm.lists.memberships_api.add(
+                           list_id, c, _request_timeout=self.timeout))
 
     def create_tasks(self, tasks: list[dict[str, Any]]) -> list[RecordError | str]:
         """Tasks associated to contacts (association type 204). Each input: properties + contact_id.
@@ -199,20 +243,32 @@ class HubSpotClient:
 
         results: list[RecordError | str] = []
         for chunk in chunks(tasks, BATCH):
+            traces = [trace_id(i) for i in range(len(chunk))]
             body = BatchInputSimplePublicObjectBatchInputForCreate(inputs=[SimplePublicObjectBatchInputForCreate(
-                properties=t["properties"], associations=[PublicAssociationsForObject(
+                properties=t["properties"], object_write_trace_id=trace, associations=[PublicAssociationsForObject(
                     to=PublicObjectId(id=t["contact_id"]),
                     types=[AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=204)])])
-                for t in chunk])
+                for t, trace in zip(chunk, traces, strict=True)])
             try:
                 result = self._call("POST /crm/v3/objects/tasks/batch/create",
-                                    lambda b=body: self._sdk.crm.objects.tasks.batch_api.create(b))
+                                    lambda b=body: self._sdk.crm.objects.tasks.batch_api.create(
+                                        b, _request_timeout=self.timeout))
             except FatalError as exc:
                 results.extend(RecordError(t["contact_id"], exc.code or "ERROR", exc.message) for t in chunk)
                 continue
-            created = [str(obj.id) for obj in result.results or []]
-            errors = _batch_errors(result, [t["contact_id"] for t in chunk])
-            results.extend(created + list(errors))
+            by_trace = {trace: str(i) for i, trace in enumerate(traces)}
+            answers: dict[str, RecordError | str] = {}
+            for obj in result.results or []:
+                index = by_trace.get(str(getattr(obj, "object_write_trace_id", None) or ""))
+                if index is not None:
+                    answers[index] = str(obj.id)
+            for error in _batch_errors(result, by_trace):
+                answers[error.key] = error
+            for i, t in enumerate(chunk):
+                answer = answers.get(str(i)) or unanswered([t["contact_id"]], set())[0]
+                if isinstance(answer, RecordError):  # name the person, not the input's position
+                    answer = RecordError(t["contact_id"], answer.code, answer.message, answer.fields)
+                results.append(answer)
         return results
 
     def ensure_properties(self, group: str, properties: dict[str, str], object_type: str = "contacts") -> list[str]:
@@ -220,13 +276,14 @@ class HubSpotClient:
         from hubspot.crm.properties import PropertyCreate, PropertyGroupCreate
 
         api = self._sdk.crm.properties
+        t = self.timeout
         existing = {p.name for p in self._call(f"GET /crm/v3/properties/{object_type}",
-                                               lambda: api.core_api.get_all(object_type)).results}
+                                               lambda: api.core_api.get_all(object_type, _request_timeout=t)).results}
         groups = {g.name for g in self._call(f"GET /crm/v3/properties/{object_type}/groups",
-                                             lambda: api.groups_api.get_all(object_type)).results}
+                                             lambda: api.groups_api.get_all(object_type, _request_timeout=t)).results}
         if group not in groups:
             self._call(f"POST /crm/v3/properties/{object_type}/groups", lambda: api.groups_api.create(
-                object_type, PropertyGroupCreate(name=group, label="Nurture Connector")))
+                object_type, PropertyGroupCreate(name=group, label="Nurture Connector"), _request_timeout=self.timeout))
         created = []
         for name, kind in properties.items():
             if name in existing:
@@ -235,7 +292,7 @@ class HubSpotClient:
             body = PropertyCreate(name=name, label=name.replace("_", " ").title(), type=kind, field_type=field_type,
                                   group_name=group)
             self._call(f"POST /crm/v3/properties/{object_type}",
-                       lambda b=body: api.core_api.create(object_type, b))
+                       lambda b=body: api.core_api.create(object_type, b, _request_timeout=self.timeout))
             created.append(name)
         return created
 
@@ -248,19 +305,28 @@ class HubSpotClient:
             request = TaskSearch(filter_groups=[{"filters": [{"propertyName": TASK_KEY, "operator": "IN",
                                                               "values": chunk}]}], properties=[TASK_KEY], limit=200)
             page = self._call("POST /crm/v3/objects/tasks/search",
-                              lambda r=request: self._sdk.crm.objects.tasks.search_api.do_search(r))
+                              lambda r=request: self._sdk.crm.objects.tasks.search_api.do_search(
+                                  r, _request_timeout=self.timeout))
             found.update(str((obj.properties or {}).get(TASK_KEY)) for obj in page.results or [])
         return found
 
     def archive(self, ids: list[str]) -> None:
         for contact_id in ids:
             self._call("DELETE /crm/v3/objects/contacts/{id}",
-                       lambda c=contact_id: self._sdk.crm.contacts.basic_api.archive(c))
+                       lambda c=contact_id: self._sdk.crm.contacts.basic_api.archive(
+                           c, _request_timeout=self.timeout))
 
     def request(self, endpoint: str, method: str, path: str, body: Any = None) -> Any:
-        """A call the SDK has no typed API for (legacy workflow enrollment), still through the SDK's client."""
+        """A call the SDK has no typed API for (legacy workflow enrollment). The SDK's generic
+        `api_request` builds the request (URL, auth, headers) but sends it with no timeout, so the
+        prepared request goes out through our own session, with one."""
+        from hubspot.utils.requests.http_request_builder import Request
+
         def send() -> Any:
-            response = self._sdk.api_request({"method": method, "path": path, "body": body})
+            prepared = Request(self._sdk.config, {"method": method, "path": path,
+                                                  **({"body": body} if body is not None else {})})
+            response = self._raw.request(prepared.get_method(), prepared.get_url(), timeout=self.timeout,
+                                         **prepared.get_options_for_sending())
             if response.status_code >= 400:
                 raise _HttpStatusError(response.status_code, response.text, dict(response.headers))
             return response.json() if response.content else None
@@ -275,7 +341,12 @@ class HubSpotClient:
             try:
                 return fn()
             except Exception as exc:
-                raise _translate(exc) from None
+                error = _translate(exc)
+                if isinstance(error, DailyLimitReached) and self._budget:
+                    self._budget.pause("hubspot", error.retry_after or 3600.0)
+                raise error from None
+        if self._budget:
+            self._budget.check_paused("hubspot")
         return call_with_retry(attempt, cap=self.max_wait_s)
 
 
@@ -283,6 +354,17 @@ class _HttpStatusError(Exception):
     def __init__(self, status: int, body: str, headers: dict[str, str]) -> None:
         super().__init__(f"HTTP {status}")
         self.status, self.body, self.headers = status, body, headers
+
+
+def trace_id(index: int) -> str:
+    # Unique within one batch call is all HubSpot asks; the index maps it back to our input.
+    return f"nc-{index}"
+
+
+def unanswered(keys: list[str], answered: set[str]) -> list[RecordError]:
+    """An input HubSpot neither wrote nor refused did not happen: an error, never a success."""
+    return [RecordError(k, "NO_RESULT", "HubSpot returned neither a result nor an error for this input")
+            for k in keys if k not in answered]
 
 
 def _translate(exc: Exception) -> CrmError:
@@ -296,13 +378,36 @@ def _translate(exc: Exception) -> CrmError:
     payload = _json(body)
     message = str(payload.get("message") or body or getattr(exc, "reason", "") or f"HTTP {status}")[:2000]
     category = payload.get("category") or payload.get("errorType")
+    if status == 429 and payload.get("policyName") == "DAILY":
+        # The daily cap: retrying before it resets only burns nothing but time; pause instead.
+        return DailyLimitReached("hubspot", message, status, "DAILY", _seconds_to_utc_midnight())
     if status == 429:
         return RetryableError("hubspot", message, status, category or "RATE_LIMIT", _retry_after(headers))
     if status == 423 or status >= 500:
         return RetryableError("hubspot", message, status, category, 2.0 if status == 423 else None)
     if status == 401:
         return SessionExpired("hubspot", message, status, category)
-    return FatalError("hubspot", message, status, category)
+    return FatalError("hubspot", message, status, category, _property_names(payload.get("errors")))
+
+
+def _seconds_to_utc_midnight() -> float:
+    # HubSpot resets the daily limit at midnight in the account's time zone, which the API does not
+    # tell us; UTC midnight is checked again each time and at worst retries a few hours early.
+    now = datetime.now(UTC)
+    return float((24 * 3600) - (now.hour * 3600 + now.minute * 60 + now.second)) + 60.0
+
+
+def _property_names(details: Any) -> tuple[str, ...]:
+    """The properties a VALIDATION_ERROR names (`errors[].context.propertyName`), in order."""
+    names: list[str] = []
+    for detail in details or []:
+        context = detail.get("context") if isinstance(detail, dict) else getattr(detail, "context", None)
+        if isinstance(context, str):
+            context = _json(context)
+        for name in (context or {}).get("propertyName") or []:
+            if name not in names:
+                names.append(str(name))
+    return tuple(names)
 
 
 def _retry_after(headers: dict[str, str]) -> float | None:
@@ -330,11 +435,15 @@ def _record(obj: Any) -> HubSpotRecord:
     return HubSpotRecord(str(obj.id), props, updated if isinstance(updated, datetime) else as_datetime(updated))
 
 
-def _batch_errors(result: Any, chunk: list[str]) -> list[RecordError]:
+def _batch_errors(result: Any, by_trace: dict[str, str]) -> list[RecordError]:
+    """Errors of a multi-status answer, each named by its input's objectWriteTraceId. An error that
+    names no trace id of ours cannot be pinned on an input: its inputs stay unanswered (and so fail)."""
     errors = []
     for err in getattr(result, "errors", None) or []:
         context = err.context or {}
-        keys = [str(k) for values in context.values() for k in (values or [])]
-        key = next((k for k in keys if k in chunk), keys[0] if keys else "?")
-        errors.append(RecordError(key, err.category or "ERROR", err.message or "refused"))
+        for trace in context.get("objectWriteTraceId") or []:
+            key = by_trace.get(str(trace))
+            if key is not None:
+                errors.append(RecordError(key, err.category or "ERROR", err.message or "refused",
+                                          _property_names(err.errors)))
     return errors

@@ -104,12 +104,12 @@ class EngagementSignals(Model):
     """CRM signals that become engagement facts in the ledger (HubSpot sends no webhook per email open)."""
 
     hubspot_counters: dict[str, str] = Field(
-        default_factory=lambda: {"hs_email_open_count": "email_open", "hs_email_click_count": "email_click",
+        default_factory=lambda: {"hs_email_open": "email_open", "hs_email_click": "email_click",
                                  "num_conversion_events": "form_submit", "hs_analytics_num_page_views": "page_view"},
         description="A counter property -> the event type each increment records.")
     hubspot_last_dates: dict[str, str] = Field(
-        default_factory=lambda: {"hs_email_open_count": "hs_email_last_open_date",
-                                 "hs_email_click_count": "hs_email_last_click_date",
+        default_factory=lambda: {"hs_email_open": "hs_email_last_open_date",
+                                 "hs_email_click": "hs_email_last_click_date",
                                  "num_conversion_events": "recent_conversion_date"},
         description="When the newest increment happened (else: when it was seen).")
     conversion_name_property: str = "recent_conversion_event_name"

@@ -117,7 +117,7 @@ def test_unknown_property_invalid_option_read_only_and_bad_email_are_400(hubspot
 
     contact_id = _create(hubspot_client, email="b@example.com")
     with pytest.raises(ApiException) as exc:
-        api.update(contact_id, SimplePublicObjectInput(properties={"hs_email_open_count": "9"}))
+        api.update(contact_id, SimplePublicObjectInput(properties={"hs_email_open": "9"}))
     assert _error(exc)["errors"][0]["code"] == "READ_ONLY_VALUE"
     with pytest.raises(ApiException) as exc:
         _create(hubspot_client, email="jane.doe@")
@@ -174,13 +174,23 @@ def test_batch_create_read_update_upsert_archive(hubspot_client: HubSpot, hubspo
     assert [r.properties["firstname"] for r in read.results] == ["B0"]
     assert read.errors[0].category == "OBJECT_NOT_FOUND" and read.errors[0].context == {"ids": ["nobody@example.com"]}
 
+    # Without objectWriteTraceId one bad input refuses the whole batch and nothing is written.
+    with pytest.raises(ApiException) as exc:
+        batch.update(BatchInputSimplePublicObjectBatchInput(inputs=[
+            SimplePublicObjectBatchInput(id=ids[0], properties={"jobtitle": "CTO"}),
+            SimplePublicObjectBatchInput(id=ids[1], properties={"lifecyclestage": "prospect"})]))
+    assert exc.value.status == 400 and _error(exc)["category"] == "VALIDATION_ERROR"
+    assert not hubspot_sandbox.state.contacts[ids[0]].properties.get("jobtitle")
+
+    # With trace ids each input stands alone (207) and every result and error names its trace id.
     partial = batch.update(BatchInputSimplePublicObjectBatchInput(inputs=[
-        SimplePublicObjectBatchInput(id=ids[0], properties={"jobtitle": "CTO"}),
-        SimplePublicObjectBatchInput(id=ids[1], properties={"lifecyclestage": "prospect"}),
-        SimplePublicObjectBatchInput(id="999999", properties={"jobtitle": "CTO"}),
+        SimplePublicObjectBatchInput(id=ids[0], properties={"jobtitle": "CTO"}, object_write_trace_id="t0"),
+        SimplePublicObjectBatchInput(id=ids[1], properties={"lifecyclestage": "prospect"}, object_write_trace_id="t1"),
+        SimplePublicObjectBatchInput(id="999999", properties={"jobtitle": "CTO"}, object_write_trace_id="t2"),
     ]))
-    assert len(partial.results) == 1 and partial.num_errors == 2
-    assert {e.category for e in partial.errors} == {"OBJECT_NOT_FOUND", "VALIDATION_ERROR"}
+    assert [r.object_write_trace_id for r in partial.results] == ["t0"] and partial.num_errors == 2
+    assert {(e.category, e.context["objectWriteTraceId"][0]) for e in partial.errors} == {
+        ("OBJECT_NOT_FOUND", "t2"), ("VALIDATION_ERROR", "t1")}
     assert hubspot_sandbox.state.contacts[ids[0]].properties["jobtitle"] == "CTO"
 
     upserted = batch.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
@@ -208,12 +218,24 @@ def test_batch_limits_and_conflicts(hubspot_client: HubSpot) -> None:
             SimplePublicObjectBatchInputForCreate(properties={"email": "fresh@example.com"}),
             SimplePublicObjectBatchInputForCreate(properties={"email": "taken@example.com"})]))
     assert exc.value.status == 409 and existing in _error(exc)["message"]
+    assert "fresh@example.com" not in hubspot_client_emails(hubspot_client)
+
+    # With trace ids, the taken email is that input's own error and the other input is created.
+    traced = batch.create(BatchInputSimplePublicObjectBatchInputForCreate(inputs=[
+        SimplePublicObjectBatchInputForCreate(properties={"email": "fresh@example.com"}, object_write_trace_id="a"),
+        SimplePublicObjectBatchInputForCreate(properties={"email": "taken@example.com"}, object_write_trace_id="b")]))
+    assert [r.object_write_trace_id for r in traced.results] == ["a"]
+    assert [(e.category, e.context["objectWriteTraceId"]) for e in traced.errors] == [("CONFLICT", ["b"])]
 
     with pytest.raises(ApiException) as exc:
         batch.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=[
             SimplePublicObjectBatchInputUpsert(id="a@example.com", id_property="email", properties={}),
             SimplePublicObjectBatchInputUpsert(id="A@example.com", id_property="email", properties={})]))
     assert exc.value.status == 400 and "Duplicate IDs" in _error(exc)["message"]
+
+
+def hubspot_client_emails(client: HubSpot) -> set[str]:
+    return {c.properties["email"] for c in client.crm.contacts.get_all(properties=["email"])}
 
 
 def test_merge_and_gdpr_delete(hubspot_client: HubSpot, hubspot_sandbox: HubSpotSandbox) -> None:
@@ -497,10 +519,10 @@ def test_control_api_engagement_and_faults(hubspot_client: HubSpot, hubspot_sand
     contact_id = _create(hubspot_client, email="e@example.com")
     url = hubspot_sandbox.url
     response = requests.post(f"{url}/__sandbox/engagement/contacts/{contact_id}",
-                             json={"properties": {"hs_email_open_count": 3,
+                             json={"properties": {"hs_email_open": 3,
                                                   "hs_email_last_open_date": int(time.time() * 1000)}}, timeout=5)
     assert response.status_code == 200
-    assert hubspot_sandbox.state.contacts[contact_id].properties["hs_email_open_count"] == "3"
+    assert hubspot_sandbox.state.contacts[contact_id].properties["hs_email_open"] == "3"
     assert requests.post(f"{url}/__sandbox/faults", json={"bogus": 1}, timeout=5).status_code == 400
     assert requests.post(f"{url}/__sandbox/calls/reset", timeout=5).json()["total"] == 0
     summary = requests.get(f"{url}/__sandbox/summary", timeout=5).json()

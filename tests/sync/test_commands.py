@@ -72,7 +72,7 @@ def test_one_way_rule_puts_the_source_value_back(rig: Any) -> None:
 def test_hubspot_engagement_counters_become_ledger_facts_once(rig: Any) -> None:
     hs_id = rig.hs_create(email="opens@example.org", firstname="Op", lastname="Ens", company="E")
     requests.post(f"{rig.boxes.hubspot.url}/__sandbox/engagement/contacts/{hs_id}", timeout=10,
-                  json={"properties": {"hs_email_open_count": "3", "num_conversion_events": "1",
+                  json={"properties": {"hs_email_open": "3", "num_conversion_events": "1",
                                        "recent_conversion_event_name": "Pricing guide"}}).raise_for_status()
     for _ in range(2):  # read twice: the same counter values are the same facts
         rig.mark("hubspot", hs_id)

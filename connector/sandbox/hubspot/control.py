@@ -127,7 +127,7 @@ def ui_gdpr_delete() -> Response:
 
 @bp.post("/engagement/contacts/<contact_id>")
 def engagement(contact_id: str) -> Response:
-    """Set engagement properties (hs_email_open_count, recent_conversion_event_name, ...) as HubSpot would."""
+    """Set engagement properties (hs_email_open, recent_conversion_event_name, ...) as HubSpot would."""
     portal = ctx().portal
     with portal.state.lock:
         record = portal.find("contacts", contact_id)

@@ -176,87 +176,117 @@ def batch_read(object_type: str) -> Response:
     return _batch_reply(results, [_not_found_error(object_type, missing)] if missing else [], started)
 
 
+class _Batch:
+    """One batch write, answered as HubSpot does (docs/SANDBOX-hubspot.md, "Batch writes"): when every
+    input carries an objectWriteTraceId, each input succeeds or fails alone (207 multi-status, results and
+    errors named by trace id); otherwise the first bad input refuses the whole batch and nothing is written."""
+
+    def __init__(self, inputs: list[dict[str, Any]]) -> None:
+        self.inputs = inputs
+        self.traced = bool(inputs) and all(item.get("objectWriteTraceId") for item in inputs)
+        self.results: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+
+    def refuse(self, item: dict[str, Any], error: ApiError) -> None:
+        if not self.traced:
+            raise error
+        self.errors.append(standard_error(error.category, error.message,
+                                          {"objectWriteTraceId": [str(item["objectWriteTraceId"])]}, error.errors))
+
+    def done(self, item: dict[str, Any], body: dict[str, Any]) -> None:
+        if self.traced:
+            body = {**body, "objectWriteTraceId": str(item["objectWriteTraceId"])}
+        self.results.append(body)
+
+
+def _validation(problems: list[Any]) -> ApiError:
+    return ApiError(400, "VALIDATION_ERROR", validation_message(problems), errors=problem_details(problems))
+
+
 @bp.post(f"{BASE}/batch/create")
 def batch_create(object_type: str) -> Response:
     context, started = ctx(), now_ms()
     portal, source = context.portal, context.api_source
-    inputs = _inputs(json_body())
-    results, errors, accepted = [], [], []
+    batch = _Batch(_inputs(json_body()))
     with portal.state.lock:
-        batch_emails: dict[str, str] = {}
-        for index, item in enumerate(inputs):
+        batch_emails: set[str] = set()
+        accepted = []
+        for item in batch.inputs:  # every input is checked before any is written
             clean, problems = portal.check(object_type, item.get("properties") or {}, source)
             if problems:
-                trace = item.get("objectWriteTraceId")
-                context_ids = {"objectWriteTraceId": [trace]} if trace else {"inputIndex": [str(index)]}
-                errors.append(standard_error("VALIDATION_ERROR", validation_message(problems), context_ids,
-                                             problem_details(problems)))
+                batch.refuse(item, _validation(problems))
                 continue
             if object_type == "contacts" and clean.get("email"):
-                # HubSpot refuses the whole batch when any email exists (see docs/SANDBOX-hubspot.md).
                 conflict = portal.email_conflict(clean)
-                if conflict or clean["email"] in batch_emails:
-                    raise conflict or ApiError(409, "CONFLICT", "Duplicate email in batch input: " + clean["email"])
-                batch_emails[clean["email"]] = str(index)
+                if conflict is None and clean["email"] in batch_emails:
+                    conflict = ApiError(409, "CONFLICT", "Duplicate email in batch input: " + clean["email"])
+                if conflict is not None:
+                    batch.refuse(item, conflict)
+                    continue
+                batch_emails.add(clean["email"])
             accepted.append((item, clean))
         for item, clean in accepted:
             record = portal.insert(object_type, clean, source)
             for target_type, target_id in _association_targets(portal, object_type, item.get("associations") or []):
                 _link(portal, (object_type, record.id), (target_type, target_id), source)
-            results.append(portal.render(record, list(record.properties)))
-    return _batch_reply(results, errors, started, ok_status=201)
+            batch.done(item, portal.render(record, list(record.properties)))
+    return _batch_reply(batch.results, batch.errors, started, ok_status=201)
 
 
 @bp.post(f"{BASE}/batch/update")
 def batch_update(object_type: str) -> Response:
     context, started = ctx(), now_ms()
     portal, source = context.portal, context.api_source
-    inputs = _inputs(json_body())
-    _no_duplicates([str(i.get("id")) for i in inputs])
-    results, errors, missing = [], [], []
+    batch = _Batch(_inputs(json_body()))
+    _no_duplicates([str(i.get("id")) for i in batch.inputs])
     with portal.state.lock:
-        for item in inputs:
+        accepted = []
+        for item in batch.inputs:
             record = portal.find(object_type, str(item.get("id", "")), item.get("idProperty"))
             if record is None:
-                missing.append(str(item.get("id", "")))
+                batch.refuse(item, ApiError(404, "OBJECT_NOT_FOUND", _not_found_error(
+                    object_type, [str(item.get("id", ""))], "update")["message"]))
                 continue
-            try:
-                portal.update(record, item.get("properties") or {}, source)
-            except ApiError as exc:
-                errors.append(standard_error(exc.category, exc.message, {"ids": [record.id]}, exc.errors))
+            clean, problems = portal.check(object_type, item.get("properties") or {}, source, current=record)
+            conflict = portal.email_conflict(clean, record) if object_type == "contacts" else None
+            if problems or conflict:
+                batch.refuse(item, _validation(problems) if problems else conflict)  # type: ignore[arg-type]
                 continue
-            results.append(portal.render(record, list(record.properties)))
-    if missing:
-        errors.insert(0, _not_found_error(object_type, missing, "update"))
-    return _batch_reply(results, errors, started)
+            accepted.append((item, record, clean))
+        for item, record, clean in accepted:
+            portal.apply(record, clean, source)
+            batch.done(item, portal.render(record, list(record.properties)))
+    return _batch_reply(batch.results, batch.errors, started)
 
 
 @bp.post(f"{BASE}/batch/upsert")
 def batch_upsert(object_type: str) -> Response:
     context, started = ctx(), now_ms()
     portal, source = context.portal, context.api_source
-    inputs = _inputs(json_body())
-    for item in inputs:
+    batch = _Batch(_inputs(json_body()))
+    for item in batch.inputs:
         if object_type != "contacts" or item.get("idProperty") != "email":
             raise ApiError(400, "VALIDATION_ERROR",
                            f"idProperty {item.get('idProperty')!r} is not a unique property; upsert needs one")
-    _no_duplicates([str(i.get("id", "")).strip().lower() for i in inputs])
-    results, errors = [], []
+    _no_duplicates([str(i.get("id", "")).strip().lower() for i in batch.inputs])
     with portal.state.lock:
-        for item in inputs:
+        accepted = []
+        for item in batch.inputs:
             key = str(item.get("id", ""))
             properties = {**(item.get("properties") or {}), "email": key}
             existing = portal.state.contact_by_email(key)
-            try:
-                if existing is not None:
-                    record, new = portal.update(existing, properties, source), False
-                else:
-                    record, new = portal.create(object_type, properties, source), True
-            except ApiError as exc:
-                errors.append(standard_error(exc.category, exc.message, {"ids": [key]}, exc.errors))
+            clean, problems = portal.check(object_type, properties, source, current=existing)
+            if problems:
+                batch.refuse(item, _validation(problems))
                 continue
-            results.append({**portal.render(record, list(record.properties)), "new": new})
-    return _batch_reply(results, errors, started)
+            accepted.append((item, existing, clean))
+        for item, existing, clean in accepted:
+            if existing is not None:
+                record, new = portal.apply(existing, clean, source), False
+            else:
+                record, new = portal.insert(object_type, clean, source), True
+            batch.done(item, {**portal.render(record, list(record.properties)), "new": new})
+    return _batch_reply(batch.results, batch.errors, started)
 
 
 @bp.post(f"{BASE}/batch/archive")

@@ -189,6 +189,9 @@ class Portal:
         names = list(properties) if properties else list(DEFAULT_PROPERTIES[record.object_type])
         if properties:
             names += [n for n in ALWAYS_PROPERTIES[record.object_type] if n not in names]
+        # A requested property that does not exist is left out of the answer, not sent as null.
+        schema = self.state.properties[record.object_type]
+        names = [n for n in names if n in schema]
         body: dict[str, Any] = {
             "id": record.id,
             "properties": {n: record.properties.get(n) for n in names},
@@ -199,7 +202,7 @@ class Portal:
         if record.archived and record.archived_at:
             body["archivedAt"] = iso(record.archived_at)
         if with_history:
-            body["propertiesWithHistory"] = {n: record.history.get(n, []) for n in with_history}
+            body["propertiesWithHistory"] = {n: record.history.get(n, []) for n in with_history if n in schema}
         if associations:
             linked: dict[str, Any] = {}
             for to_type in associations:
