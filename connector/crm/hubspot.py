@@ -49,6 +49,7 @@ BATCH = 100  # HubSpot's limit of inputs per batch call
 SEARCH_PAGE = 200
 SEARCH_CAP = 10_000  # HubSpot refuses to page past 10,000 results of one query
 TASK_KEY = "nurture_alert_key"  # a task property `nurture setup` creates: one task per lead and reason
+CREATE_ATTEMPTS = 4  # a create that may or may not have happened: look up, then send what is missing
 SEARCH_GAP_S = 0.21  # the search endpoint's own limit: 5 requests per second per account
 
 
@@ -117,34 +118,63 @@ class HubSpotClient:
         return _record(obj)
 
     def modified_since(self, since: datetime, properties: list[str]) -> Iterator[HubSpotRecord]:
-        """Every contact changed after `since`, oldest first; restarts the query past HubSpot's 10,000 cap."""
+        """Every contact changed after `since`, oldest first, however many: one search query stops at
+        HubSpot's 10,000th result, so near the cap the walk finishes the newest millisecond it reached
+        record by record (by id) and starts a fresh query after it. Sorted ascending, every record of an
+        older millisecond was already returned, so nothing is skipped and the walk always moves on."""
         cursor_ms = int(since.timestamp() * 1000)
         while True:
-            after: str | None = None
-            seen = 0
-            last_ms = cursor_ms
-            while True:
-                request = PublicObjectSearchRequest(
-                    filter_groups=[{"filters": [{"propertyName": "lastmodifieddate", "operator": "GT",
-                                                 "value": str(cursor_ms)}]}],
-                    sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
-                    properties=properties, limit=SEARCH_PAGE, after=after)
-                page = self._call("POST /crm/v3/objects/contacts/search", lambda r=request: self._search(r))
-                for obj in page.results or []:
-                    record = _record(obj)
-                    if record.updated_at:
-                        last_ms = max(last_ms, int(record.updated_at.timestamp() * 1000))
-                    seen += 1
-                    yield record
-                nxt = page.paging.next.after if page.paging and page.paging.next else None
-                if not nxt:
-                    return
-                if seen + SEARCH_PAGE >= SEARCH_CAP:
-                    break  # the cap is near: start a fresh query from the newest timestamp seen
-                after = nxt
-            if last_ms == cursor_ms:
-                return  # more than 10,000 changes in one millisecond cannot be walked; nothing else to do
-            cursor_ms = last_ms - 1  # re-read that millisecond: duplicates are harmless, gaps are not
+            newest = cursor_ms
+            capped = False
+            for record in self._search_pages([{"propertyName": "lastmodifieddate", "operator": "GT",
+                                               "value": str(cursor_ms)}], "lastmodifieddate", properties):
+                if record is None:
+                    capped = True
+                    break
+                if record.updated_at:
+                    newest = max(newest, int(record.updated_at.timestamp() * 1000))
+                yield record
+            if not capped:
+                return
+            yield from self._all_of_millisecond(newest, properties)
+            cursor_ms = newest
+
+    def _all_of_millisecond(self, ms: int, properties: list[str]) -> Iterator[HubSpotRecord]:
+        last_id = 0
+        while True:
+            capped = False
+            for record in self._search_pages([
+                    {"propertyName": "lastmodifieddate", "operator": "EQ", "value": str(ms)},
+                    {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)}],
+                    "hs_object_id", properties):
+                if record is None:
+                    capped = True
+                    break
+                last_id = max(last_id, int(record.id))
+                yield record
+            if not capped:
+                return
+
+    def _search_pages(self, filters: list[dict[str, str]], sort: str, properties: list[str]
+                      ) -> Iterator[HubSpotRecord | None]:
+        """One query's results in `sort` order; a final None when the 10,000-result cap cut it short."""
+        after: str | None = None
+        seen = 0
+        while True:
+            request = PublicObjectSearchRequest(
+                filter_groups=[{"filters": filters}], sorts=[{"propertyName": sort, "direction": "ASCENDING"}],
+                properties=properties, limit=SEARCH_PAGE, after=after)
+            page = self._call("POST /crm/v3/objects/contacts/search", lambda r=request: self._search(r))
+            for obj in page.results or []:
+                seen += 1
+                yield _record(obj)
+            nxt = page.paging.next.after if page.paging and page.paging.next else None
+            if not nxt:
+                return
+            if seen + SEARCH_PAGE > SEARCH_CAP:
+                yield None
+                return
+            after = nxt
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -241,31 +271,53 @@ class HubSpotClient:
             SimplePublicObjectBatchInputForCreate,
         )
 
-        results: list[RecordError | str] = []
-        for chunk in chunks(tasks, BATCH):
-            traces = [trace_id(i) for i in range(len(chunk))]
+        def send(chunk: list[dict[str, Any]], traces: list[str]) -> Any:
             body = BatchInputSimplePublicObjectBatchInputForCreate(inputs=[SimplePublicObjectBatchInputForCreate(
                 properties=t["properties"], object_write_trace_id=trace, associations=[PublicAssociationsForObject(
                     to=PublicObjectId(id=t["contact_id"]),
                     types=[AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=204)])])
                 for t, trace in zip(chunk, traces, strict=True)])
-            try:
-                result = self._call("POST /crm/v3/objects/tasks/batch/create",
-                                    lambda b=body: self._sdk.crm.objects.tasks.batch_api.create(
-                                        b, _request_timeout=self.timeout))
-            except FatalError as exc:
-                results.extend(RecordError(t["contact_id"], exc.code or "ERROR", exc.message) for t in chunk)
-                continue
-            by_trace = {trace: str(i) for i, trace in enumerate(traces)}
-            answers: dict[str, RecordError | str] = {}
-            for obj in result.results or []:
-                index = by_trace.get(str(getattr(obj, "object_write_trace_id", None) or ""))
-                if index is not None:
-                    answers[index] = str(obj.id)
-            for error in _batch_errors(result, by_trace):
-                answers[error.key] = error
+            return self._call("POST /crm/v3/objects/tasks/batch/create",
+                              lambda: self._sdk.crm.objects.tasks.batch_api.create(body, _request_timeout=self.timeout),
+                              retry=False)
+
+        results: list[RecordError | str] = []
+        for chunk in chunks(tasks, BATCH):
+            answers: dict[int, RecordError | str] = {}
+            todo = list(range(len(chunk)))
+            for attempt in range(CREATE_ATTEMPTS):
+                traces = [trace_id(i) for i in todo]
+                try:
+                    result = send([chunk[i] for i in todo], traces)
+                except RetryableError:
+                    # The create may have been made before the answer was lost (a gateway 5xx, a timeout):
+                    # look the keys up before sending again, so a retry never makes a second task.
+                    if attempt + 1 == CREATE_ATTEMPTS:
+                        raise
+                    time.sleep(min(self.max_wait_s, 0.5 * 2 ** attempt))
+                    found = self.task_ids_by_key([str(chunk[i]["properties"].get(TASK_KEY)) for i in todo])
+                    for i in todo:
+                        if str(chunk[i]["properties"].get(TASK_KEY)) in found:
+                            answers[i] = found[str(chunk[i]["properties"][TASK_KEY])]
+                    todo = [i for i in todo if i not in answers]
+                    if not todo:
+                        break
+                    continue
+                except FatalError as exc:
+                    for i in todo:
+                        answers[i] = RecordError(chunk[i]["contact_id"], exc.code or "ERROR", exc.message,
+                                                 exc.properties)
+                    break
+                by_trace = {trace: str(i) for trace, i in zip(traces, todo, strict=True)}
+                for obj in result.results or []:
+                    index = by_trace.get(str(getattr(obj, "object_write_trace_id", None) or ""))
+                    if index is not None:
+                        answers[int(index)] = str(obj.id)
+                for error in _batch_errors(result, by_trace):
+                    answers[int(error.key)] = error
+                break
             for i, t in enumerate(chunk):
-                answer = answers.get(str(i)) or unanswered([t["contact_id"]], set())[0]
+                answer = answers.get(i) or unanswered([t["contact_id"]], set())[0]
                 if isinstance(answer, RecordError):  # name the person, not the input's position
                     answer = RecordError(t["contact_id"], answer.code, answer.message, answer.fields)
                 results.append(answer)
@@ -298,16 +350,20 @@ class HubSpotClient:
 
     def existing_task_keys(self, keys: list[str]) -> set[str]:
         """Which of these alert keys already have a task: look before you create."""
+        return set(self.task_ids_by_key(keys))
+
+    def task_ids_by_key(self, keys: list[str]) -> dict[str, str]:
         from hubspot.crm.objects.tasks import PublicObjectSearchRequest as TaskSearch
 
-        found: set[str] = set()
+        found: dict[str, str] = {}
         for chunk in chunks(sorted(set(keys)), 100):
             request = TaskSearch(filter_groups=[{"filters": [{"propertyName": TASK_KEY, "operator": "IN",
                                                               "values": chunk}]}], properties=[TASK_KEY], limit=200)
             page = self._call("POST /crm/v3/objects/tasks/search",
                               lambda r=request: self._sdk.crm.objects.tasks.search_api.do_search(
                                   r, _request_timeout=self.timeout))
-            found.update(str((obj.properties or {}).get(TASK_KEY)) for obj in page.results or [])
+            for obj in page.results or []:
+                found.setdefault(str((obj.properties or {}).get(TASK_KEY)), str(obj.id))
         return found
 
     def archive(self, ids: list[str]) -> None:
@@ -334,7 +390,9 @@ class HubSpotClient:
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _call(self, endpoint: str, fn: Callable[[], T]) -> T:
+    def _call(self, endpoint: str, fn: Callable[[], T], retry: bool = True) -> T:
+        """One CRM call: budget, translation, and retries. `retry=False` for a create that is not
+        idempotent: its caller must look up what was made before it sends again."""
         def attempt() -> T:
             if self._budget:
                 self._budget.spend("hubspot")
@@ -347,7 +405,7 @@ class HubSpotClient:
                 raise error from None
         if self._budget:
             self._budget.check_paused("hubspot")
-        return call_with_retry(attempt, cap=self.max_wait_s)
+        return call_with_retry(attempt, cap=self.max_wait_s) if retry else attempt()
 
 
 class _HttpStatusError(Exception):

@@ -287,14 +287,17 @@ def test_search_filters_sort_and_paging() -> None:
         seen, after = [], None
         while True:
             page = _search(client, [Filter(property_name="lifecyclestage", operator="EQ", value="LEAD")],
-                           sorts=["-hs_object_id"], limit=120, after=after)
+                           sorts=[{"propertyName": "hs_object_id", "direction": "DESCENDING"}], limit=120,
+                           after=after)
             seen += [r.id for r in page.results]
             if page.paging is None:
                 break
             after = page.paging.next.after
         assert seen == sorted(ids, key=int, reverse=True)
 
-        for request_kwargs in ({"limit": 201}, {"after": "10000"}):
+        for request_kwargs in ({"limit": 201}, {"after": "10000"}, {"sorts": ["lastmodifieddate"]},
+                               {"sorts": [{"propertyName": "createdate", "direction": "DESC"}]},
+                               {"sorts": [{"propertyName": "createdate"}, {"propertyName": "email"}]}):
             with pytest.raises(ApiException) as exc:
                 _search(client, [], **request_kwargs)
             assert exc.value.status == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from typing import Any
 
@@ -69,9 +70,17 @@ def _sort(sorts: list[Any]) -> tuple[str, bool]:
     if not sorts:
         return "hs_object_id", False
     sort = sorts[0]
-    if isinstance(sort, str):  # the SDK types `sorts` as list[str]: "prop" or "-prop"
-        return sort.lstrip("-"), sort.startswith("-")
-    return sort.get("propertyName", "hs_object_id"), str(sort.get("direction", "")).upper() == "DESCENDING"
+    # The documented form is an object {"propertyName", "direction"}; the SDK types `sorts` as list[str],
+    # but a bare string is not what HubSpot documents, and the sandbox refuses it (docs/SANDBOX-hubspot.md).
+    if not isinstance(sort, dict) or not isinstance(sort.get("propertyName"), str):
+        raise ApiError(400, "VALIDATION_ERROR",
+                       f"Invalid input JSON on line 1: sorts[0] must be an object with propertyName and direction, "
+                       f"got {json.dumps(sort)}")
+    direction = sort.get("direction", "ASCENDING")
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ApiError(400, "VALIDATION_ERROR",
+                       f"Invalid sort direction {direction!r}: expected ASCENDING or DESCENDING")
+    return sort["propertyName"], direction == "DESCENDING"
 
 
 def _value(record: Record, name: str) -> str:
