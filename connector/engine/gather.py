@@ -30,6 +30,7 @@ class Person:
     hubspot: HubSpotRecord | None = None
     salesforce: SalesforceRecord | None = None
     hubspot_gone: bool = False  # linked, but HubSpot no longer has it
+    hubspot_merged_into: str | None = None  # gone because merged into a contact another link holds
     salesforce_gone: bool = False
     notes: list[str] = field(default_factory=list)  # identity decisions, for the audit
 
@@ -72,6 +73,8 @@ def gather(engine: Engine, mapping: MappingConfig, lookup: Lookup, marks: list[M
             if person.hubspot is None and survivor is not None and survivor.id not in used_hs:
                 person.notes.append(f"HubSpot contact {link.hubspot_id} was merged into {survivor.id}")
                 link.hubspot_id, person.hubspot = survivor.id, survivor
+            elif person.hubspot is None and survivor is not None:
+                person.hubspot_merged_into = survivor.id  # both linked contacts were merged into one
             person.hubspot_gone = person.hubspot is None
             used_hs.add(link.hubspot_id)
         if link.salesforce_id:

@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.core.conditions import evaluate
-from connector.core.pair import PairPlan, email_valid, hubspot_create_properties, plan_pair, salesforce_create_fields
+from connector.core.pair import (
+    FieldChange,
+    PairPlan,
+    email_valid,
+    hubspot_create_properties,
+    plan_pair,
+    salesforce_create_fields,
+)
 from connector.engine.gather import Gathered, Person
 from connector.settings.mapping_config import MappingConfig
 
@@ -54,7 +61,7 @@ def build_plan(mapping: MappingConfig, gathered: Gathered, sf_lengths: dict[str,
             _plan_deletion(plan, mapping, index, person)
             continue
         if person.hubspot and person.salesforce:
-            _plan_updates(plan, index, person, pair)
+            _plan_updates(plan, index, person, pair, mapping.salesforce.external_id_field)
         elif person.hubspot and not person.link.synced.get("_salesforce_deleted"):
             _plan_salesforce_create(plan, mapping, index, person, pair, sf_lengths)
         elif person.salesforce and not person.link.synced.get("_hubspot_deleted"):
@@ -62,8 +69,12 @@ def build_plan(mapping: MappingConfig, gathered: Gathered, sf_lengths: dict[str,
     return plan
 
 
-def _plan_updates(plan: BatchPlan, index: int, person: Person, pair: PairPlan) -> None:
+def _plan_updates(plan: BatchPlan, index: int, person: Person, pair: PairPlan, external: str) -> None:
     assert person.hubspot and person.salesforce
+    stamped = person.salesforce.fields.get(external)
+    if stamped and stamped != person.hubspot.id:  # HubSpot merged the contact: name the surviving id
+        pair.salesforce.append(FieldChange("_external_id", external, stamped, person.hubspot.id,
+                                           f"HubSpot contact {stamped} is now {person.hubspot.id} (merged)"))
     if pair.hubspot:
         plan.steps.append(Step(index, "hubspot", "contact", person.hubspot.id, "update",
                                pair.hubspot_properties(), {c.crm_field: c.before for c in pair.hubspot},
@@ -108,7 +119,15 @@ def _plan_hubspot_create(plan: BatchPlan, mapping: MappingConfig, index: int, pe
 
 
 def _plan_deletion(plan: BatchPlan, mapping: MappingConfig, index: int, person: Person) -> None:
-    """One side is gone. The policy of the side it was deleted on decides what happens to the other."""
+    """One side is gone. The policy of the side it was deleted on decides what happens to the other.
+    A HubSpot merge is no deletion: the person lives on in the surviving contact, so whatever the
+    policy, the link of the merged-away contact is retired and nothing is deleted."""
+    if person.hubspot_gone and person.hubspot_merged_into and person.salesforce is not None:
+        plan.steps.append(Step(index, "hubspot", "contact", person.link.hubspot_id, "unlink", {}, {},
+                               {"": f"HubSpot contact {person.link.hubspot_id} was merged into "
+                                    f"{person.hubspot_merged_into}, which is linked to another record; "
+                                    "this link is retired and nothing is deleted"}))
+        return
     if person.hubspot_gone and person.salesforce is not None:
         policy, survivor = mapping.hubspot.deletions, person.salesforce
         if policy == "propagate":

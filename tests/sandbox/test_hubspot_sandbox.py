@@ -243,11 +243,14 @@ def test_merge_and_gdpr_delete(hubspot_client: HubSpot, hubspot_sandbox: HubSpot
     primary = _create(hubspot_client, email="p@example.com", lifecyclestage="lead")
     other = _create(hubspot_client, email="o@example.com", jobtitle="CFO", lifecyclestage="customer")
     merged = api.merge(PublicMergeInput(primary_object_id=primary, object_id_to_merge=other))
-    assert merged.id == primary
-    survivor = api.get_by_id(other, properties=["jobtitle", "lifecyclestage", "email"])
-    assert survivor.id == primary and survivor.properties["jobtitle"] == "CFO"
-    assert survivor.properties["lifecyclestage"] == "customer"
-    assert api.get_by_id("o@example.com", id_property="email").id == primary
+    assert merged.id not in (primary, other), "HubSpot gives the merged contact a new id"
+    for old in (primary, other):
+        survivor = api.get_by_id(old, properties=["jobtitle", "lifecyclestage", "email", "hs_merged_object_ids"])
+        assert survivor.id == merged.id and survivor.properties["jobtitle"] == "CFO"
+    assert survivor.properties["lifecyclestage"] == "customer" and survivor.properties["email"] == "p@example.com"
+    assert set(survivor.properties["hs_merged_object_ids"].split(";")) == {primary, other}
+    assert api.get_by_id("o@example.com", id_property="email").id == merged.id
+    primary = merged.id
 
     api.purge(PublicGdprDeleteInput(object_id="p@example.com", id_property="email"))
     with pytest.raises(ApiException) as exc:

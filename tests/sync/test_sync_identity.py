@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import requests
+
+from connector.engine.worker import Worker
 
 
 def _linked_pair(rig: Any, email: str) -> tuple[str, str]:
@@ -34,12 +37,40 @@ def test_hubspot_merge_moves_the_link_to_the_survivor(rig: Any) -> None:
     r = requests.post(f"{rig.boxes.hubspot.url}/__sandbox/merge",
                       json={"primaryObjectId": survivor, "objectIdToMerge": hs_id}, timeout=10)
     r.raise_for_status()
-    rig.mark("hubspot", survivor)  # the contact.merge webhook marks the survivor and the merged ids
-    rig.mark("hubspot", hs_id)
+    new_id = r.json()["id"]
+    assert new_id not in (survivor, hs_id)
+    for contact_id in (survivor, hs_id, new_id):  # the contact.merge webhook marks all three ids
+        rig.mark("hubspot", contact_id)
     rig.sync()
     link = rig.link(salesforce_id=lead_id)
-    assert link.hubspot_id == survivor
+    assert link.hubspot_id == new_id
     assert len(rig.boxes.salesforce.state.records["Lead"]) == 1, "no twin Lead for the survivor"
+    assert rig.sf("Lead", lead_id)["HubSpot_Id__c"] == new_id, "the Lead names the surviving contact"
+
+
+def test_merging_two_linked_contacts_retires_one_link_and_deletes_nothing(rig: Any) -> None:
+    mapping = rig.settings.mapping
+    propagating = mapping.model_copy(update={"hubspot": mapping.hubspot.model_copy(update={"deletions": "propagate"})})
+    rig.settings = replace(rig.settings, mapping=propagating)  # even then a merge is no deletion
+    rig.worker = Worker(rig.settings, rig.engine, rig.clients)
+    first, lead_a = _linked_pair(rig, "first@example.org")
+    second, lead_b = _linked_pair(rig, "second@example.org")
+    r = requests.post(f"{rig.boxes.hubspot.url}/__sandbox/merge",
+                      json={"primaryObjectId": first, "objectIdToMerge": second}, timeout=10)
+    r.raise_for_status()
+    new_id = r.json()["id"]
+    for contact_id in (first, second, new_id):
+        rig.mark("hubspot", contact_id)
+    rig.sync()
+    leads = rig.boxes.salesforce.state.records["Lead"]
+    assert lead_a in leads and lead_b in leads, "nothing is deleted"
+    stamped = sorted(str(leads[i].get("HubSpot_Id__c")) for i in (lead_a, lead_b))
+    assert new_id in stamped
+    holders = [link for link in (rig.link(salesforce_id=lead_a), rig.link(salesforce_id=lead_b))
+               if link.hubspot_id == new_id]
+    assert len(holders) == 1, "one link holds the surviving contact, the other is retired"
+    assert any("merged into" in (row.rule or "") + (row.message or "") for row in rig.audit_rows())
+    assert rig.sync().creates == 0, "no contact is re-created for the retired link"
 
 
 def test_hubspot_deletion_is_marked_not_propagated_and_not_recreated(rig: Any) -> None:

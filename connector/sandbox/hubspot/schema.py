@@ -88,6 +88,7 @@ CONTACT_PROPERTIES: tuple[_Spec, ...] = (
      True),
     ("notes_last_updated", "Last Activity Date", "datetime", "date", "sales_properties", (), True),
     ("hs_object_id", "Record ID", "number", "number", "contactinformation", (), True),
+    ("hs_merged_object_ids", "Merged Contact IDs", "enumeration", "checkbox", "contactinformation", (), True),
     ("createdate", "Create Date", "datetime", "date", "contactinformation", (), True),
     ("lastmodifieddate", "Last Modified Date", "datetime", "date", "contactinformation", (), True),
     ("hs_lastmodifieddate", "Object last modified date/time", "datetime", "date", "contactinformation", (), True),
