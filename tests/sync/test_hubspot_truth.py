@@ -178,3 +178,34 @@ def test_a_walk_past_the_search_cap_skips_nothing(rig: Any, monkeypatch: pytest.
 @pytest.mark.long
 def test_a_walk_past_the_10000_result_cap_skips_nothing(rig: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     _walk_past_the_cap(rig, monkeypatch, total=25_000, cap=10_000, same_ms=10_500)
+
+
+def test_a_worker_facing_hung_calls_releases_its_batch_and_writes_nothing_twice(rig: Any) -> None:
+    from sqlalchemy import select
+
+    from connector.engine.worker import Worker
+    from connector.store.models import dirty
+
+    rig.clients.hubspot.timeout = (1.0, 0.3)
+    ids = [rig.hs_create(email=f"hang{i}@example.com", firstname="H", lastname=f"Ang{i}", company="Slow Co")
+           for i in range(12)]
+    for contact_id in ids:
+        rig.mark("hubspot", contact_id)
+    rig.boxes.hubspot.faults.update({"hang_s": 20, "hang_rate": 0.5, "seed": 5})
+    worker = Worker(rig.settings, rig.engine, rig.clients)
+    try:
+        for _ in range(3):
+            started = time.monotonic()
+            report = worker.run_batch()
+            assert time.monotonic() - started < rig.settings.app.worker.lease_s, "no batch outlives its lease"
+            if report is not None and report.error:
+                with rig.engine.connect() as conn:
+                    held = conn.execute(select(dirty.c.lease_owner).where(dirty.c.lease_owner.is_not(None))).all()
+                assert not held, "a failed batch gives its marks back at once"
+    finally:
+        rig.boxes.hubspot.faults.clear()
+    for contact_id in ids:
+        rig.mark("hubspot", contact_id)
+    rig.sync()
+    leads = list(rig.boxes.salesforce.state.records["Lead"].values())
+    assert sorted(str(lead.get("HubSpot_Id__c")) for lead in leads) == sorted(ids), "one Lead per contact"
