@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -9,7 +10,10 @@ from sqlalchemy import Engine
 from connector.crm.budget import Budget
 from connector.crm.hubspot import HubSpotClient
 from connector.crm.salesforce import Credentials, SalesforceClient
+from connector.crm.salesforce_auth import refresh_token_file_store
 from connector.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,14 +29,36 @@ def build_clients(settings: Settings, engine: Engine) -> Clients:
                     app.salesforce.daily_api_share)
     hubspot = HubSpotClient(str(app.hubspot.base_url), secrets.require(app.hubspot.access_token_env, "HubSpot"),
                             budget, app.hubspot.timeout_s)
-    auth = app.salesforce.auth
+    salesforce = build_salesforce(settings, budget)
+    return Clients(hubspot, salesforce, budget)
+
+
+def build_salesforce(settings: Settings, budget: Budget | None = None) -> SalesforceClient:
+    app, secrets = settings.app, settings.secrets
+    sf, auth = app.salesforce, app.salesforce.auth
+    if sf.instance_url is None:
+        raise ValueError("salesforce.instance_url is not set in app.yaml")
+    refresh_token = secrets.get(auth.refresh_token_env)
+    keep_refresh_token = None
+    if auth.refresh_token_file:
+        # A rotated refresh token replaces the configured one: read the kept one first, write each new one.
+        read, keep_refresh_token = refresh_token_file_store(auth.refresh_token_file)
+        refresh_token = read() or refresh_token
+    else:
+        keep_refresh_token = _warn_unkept
     credentials = Credentials(
-        flow=auth.flow, token_url=str(app.salesforce.token_url),
+        flow=auth.flow, token_url=str(sf.token_url),
         client_id=secrets.get(auth.client_id_env), client_secret=secrets.get(auth.client_secret_env),
         username=secrets.get(auth.username_env), password=secrets.get(auth.password_env),
-        refresh_token=secrets.get(auth.refresh_token_env), access_token=secrets.get(auth.access_token_env))
-    if app.salesforce.instance_url is None:
-        raise ValueError("salesforce.instance_url is not set in app.yaml")
-    salesforce = SalesforceClient(str(app.salesforce.instance_url), credentials, app.salesforce.api_version,
-                                  app.salesforce.ca_bundle, budget, app.salesforce.timeout_s)
-    return Clients(hubspot, salesforce, budget)
+        refresh_token=refresh_token, access_token=secrets.get(auth.access_token_env),
+        private_key=secrets.get(auth.private_key_env), audience=auth.audience)
+    client = SalesforceClient(str(sf.instance_url), credentials, sf.api_version, sf.ca_bundle, budget,
+                              sf.read_timeout_s, connect_timeout_s=sf.connect_timeout_s,
+                              duplicate_rule=sf.duplicate_rule, on_refresh_token=keep_refresh_token)
+    client.placeholders = dict(settings.mapping.salesforce.required_defaults)
+    return client
+
+
+def _warn_unkept(_token: str) -> None:
+    log.warning("Salesforce rotated the refresh token; it is kept in memory only, so a restart signs in with "
+                "the old (now revoked) one — set salesforce.auth.refresh_token_file to keep it")
