@@ -58,6 +58,7 @@ class SalesforceClient:
         self._create_headers = dict(ALLOW_SAVE) if duplicate_rule == "allow_save" else {}
         self.placeholders: dict[str, str] = {}  # field -> the value written when a required field is unknown
         self._on_refresh_token = on_refresh_token
+        self.signed_in_user_id: str | None = None  # the integration user: records it owns have no real owner
         if ca_bundle:
             # REQUESTS_CA_BUNDLE in the environment would override session.verify on every call
             # simple-salesforce makes (it passes no verify=), so the configured bundle must win explicitly;
@@ -90,6 +91,7 @@ class SalesforceClient:
 
     def _token_request(self) -> tuple[str, str | None]:
         token = request_token(self._session, self._credentials, self._session.timeout)
+        self.signed_in_user_id = token.user_id or self.signed_in_user_id
         if token.refresh_token and self._on_refresh_token is not None:
             self._on_refresh_token(token.refresh_token)  # the old one is revoked: keep the new one
         return token.access_token, token.instance_url
@@ -132,6 +134,17 @@ class SalesforceClient:
                 key = str(row.get(field_name) or "").lower()
                 result.setdefault(key, []).append(_record(sobject, row))
         return result
+
+    def users(self, ids: Iterable[str] = (), emails: Iterable[str] = ()) -> dict[str, str]:
+        """Active Salesforce Users by id or by email: user id -> lower-cased email (one query per 200)."""
+        found: dict[str, str] = {}
+        for column, values in (("Id", ids), ("Email", emails)):
+            for chunk in chunks(sorted({v for v in values if v}), IN_CLAUSE):
+                soql = (f"SELECT Id, Email FROM User WHERE {column} IN ({', '.join(_quote(v) for v in chunk)}) "
+                        "AND IsActive = true")
+                for row in self._query_all(soql):
+                    found[str(row["Id"])] = str(row.get("Email") or "").lower()
+        return found
 
     def modified_since(self, sobject: str, since: datetime, fields: list[str], include_deleted: bool = True
                        ) -> Iterator[SalesforceRecord]:

@@ -50,6 +50,7 @@ class Token:
     access_token: str
     instance_url: str | None
     refresh_token: str | None  # set when Salesforce rotated it
+    user_id: str | None = None  # the signed-in (integration) user, from the identity URL
 
 
 def default_audience(token_url: str) -> str:
@@ -119,7 +120,8 @@ def request_token(session: requests.Session, c: Credentials, timeout: tuple[floa
         c.refresh_token = rotated
     else:
         rotated = None
-    return Token(body["access_token"], body.get("instance_url"), rotated)
+    identity = str(body.get("id") or "")  # https://login.salesforce.com/id/<org id>/<user id>
+    return Token(body["access_token"], body.get("instance_url"), rotated, identity.rsplit("/", 1)[-1] or None)
 
 
 def refresh_token_file_store(path: str) -> tuple[Callable[[], str | None], Callable[[str], None]]:

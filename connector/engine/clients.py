@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -11,6 +11,7 @@ from connector.crm.budget import Budget
 from connector.crm.hubspot import HubSpotClient
 from connector.crm.salesforce import Credentials, SalesforceClient
 from connector.crm.salesforce_auth import refresh_token_file_store
+from connector.engine.owners import OwnerDirectory
 from connector.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,14 @@ class Clients:
     hubspot: HubSpotClient
     salesforce: SalesforceClient
     budget: Budget
+    integration_user_ids: tuple[str, ...] = ()
+    _owners: OwnerDirectory | None = field(default=None, repr=False)
+
+    def owners(self) -> OwnerDirectory:
+        """Owners of both CRMs by email, read once and cached for this process."""
+        if self._owners is None:
+            self._owners = OwnerDirectory(self.hubspot, self.salesforce, self.integration_user_ids)
+        return self._owners
 
 
 def build_clients(settings: Settings, engine: Engine) -> Clients:
@@ -30,7 +39,7 @@ def build_clients(settings: Settings, engine: Engine) -> Clients:
     hubspot = HubSpotClient(str(app.hubspot.base_url), secrets.require(app.hubspot.access_token_env, "HubSpot"),
                             budget, app.hubspot.timeout_s)
     salesforce = build_salesforce(settings, budget)
-    return Clients(hubspot, salesforce, budget)
+    return Clients(hubspot, salesforce, budget, tuple(app.salesforce.integration_user_ids))
 
 
 def build_salesforce(settings: Settings, budget: Budget | None = None) -> SalesforceClient:

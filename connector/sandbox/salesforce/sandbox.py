@@ -21,7 +21,7 @@ from connector.sandbox.salesforce.outbound import DEFAULT_WATCHED, Outbound
 from connector.sandbox.salesforce.records import Store
 from connector.sandbox.salesforce.rest import Rest
 from connector.sandbox.salesforce.schema import Field
-from connector.sandbox.salesforce.seed import OWNERS, lead_from_person
+from connector.sandbox.salesforce.seed import OWNERS, lead_from_person, owner_email
 from connector.sandbox.salesforce.state import SalesforceState
 from connector.sandbox.salesforce.tls import ensure_certs
 from connector.sandbox.salesforce.validate import RecordFailed
@@ -188,8 +188,9 @@ class SalesforceSandbox:
             with self.store.transaction() as txn:
                 for first, last, alias in (("Integration", "User", "integ"), *OWNERS):
                     username = self.username if alias == "integ" else f"{alias}@sandbox.example"
+                    email = username if alias == "integ" else owner_email(first, last)
                     user_id = self.store.create("User", {"FirstName": first, "LastName": last, "Alias": alias,
-                                                         "Username": username, "Email": username}, txn)
+                                                         "Username": username, "Email": email}, txn)
                     if alias == "integ":
                         # the integration user creates everything after it, itself included
                         self.store.api_user_id = user_id
