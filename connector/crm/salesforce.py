@@ -135,6 +135,19 @@ class SalesforceClient:
                 result.setdefault(key, []).append(_record(sobject, row))
         return result
 
+    def campaign_members(self, campaign_ids: Iterable[str], person_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """CampaignMember rows of these campaigns for these Leads / Contacts (Id, CampaignId, LeadId,
+        ContactId, Status): what a track's exit updates, looked up instead of remembered."""
+        campaigns = sorted({c for c in campaign_ids if c})
+        people = sorted({p for p in person_ids if p})
+        rows: list[dict[str, Any]] = []
+        for chunk in chunks(people, IN_CLAUSE):
+            who = ", ".join(_quote(p) for p in chunk)
+            soql = (f"SELECT Id, CampaignId, LeadId, ContactId, Status FROM CampaignMember WHERE CampaignId IN "
+                    f"({', '.join(_quote(c) for c in campaigns)}) AND (LeadId IN ({who}) OR ContactId IN ({who}))")
+            rows.extend({k: v for k, v in row.items() if k != "attributes"} for row in self._query_all(soql))
+        return rows if campaigns else []
+
     def users(self, ids: Iterable[str] = (), emails: Iterable[str] = ()) -> dict[str, str]:
         """Active Salesforce Users by id or by email: user id -> lower-cased email (one query per 200)."""
         found: dict[str, str] = {}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from connector.crm.budget import Budget
+from connector.crm.errors import CrmError
 from connector.crm.hubspot import HubSpotClient
+from connector.crm.hubspot_nurture import workflow_ids
 from connector.crm.salesforce import Credentials, SalesforceClient
 from connector.crm.salesforce_auth import refresh_token_file_store
 from connector.engine.owners import OwnerDirectory
@@ -24,6 +27,21 @@ class Clients:
     budget: Budget
     integration_user_ids: tuple[str, ...] = ()
     _owners: OwnerDirectory | None = field(default=None, repr=False)
+    _workflow_ids: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def legacy_workflow_ids(self, ids: Iterable[int]) -> dict[int, int]:
+        """Configured workflow ids (legacy or v4 flow ids) -> the legacy ids enrollment takes; asked once
+        per process. If HubSpot cannot answer (no automation scope), ids are used as they are, and asked
+        again next time."""
+        wanted = sorted(set(ids) - set(self._workflow_ids))
+        if wanted:
+            try:
+                self._workflow_ids.update(workflow_ids(self.hubspot, wanted))
+            except CrmError as exc:
+                log.warning("HubSpot workflow-id mappings unavailable (%s); using configured ids as they are",
+                            exc.message)
+                return {**{i: i for i in wanted}, **self._workflow_ids}
+        return self._workflow_ids
 
     def owners(self) -> OwnerDirectory:
         """Owners of both CRMs by email, read once and cached for this process."""

@@ -18,12 +18,18 @@ from connector.engine.clients import Clients
 from connector.engine.nurture_step import NurtureOutcome, email_of
 from connector.engine.owners import OwnerRouter
 from connector.engine.plan import BatchPlan
+from connector.engine.track_exits import close_tracks, cross_write_opt_outs
 from connector.settings import Settings
 
 
 def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: NurtureOutcome,
             now: datetime, write_ok: Callable[[int], bool]) -> None:
     """Carry out due touches and alerts. A person whose sync writes failed waits for the next pass."""
+    configured = [t.hubspot_workflow_id for track in settings.nurture.tracks for t in track.touches
+                  if t.hubspot_workflow_id is not None]
+    legacy = clients.legacy_workflow_ids(configured) if configured else {}
+    close_tracks(settings, clients, plan, outcome, write_ok, lambda w: legacy.get(w, w))
+    cross_write_opt_outs(clients, plan, outcome, write_ok)
     enrollments: list[tuple[int, int, str]] = []
     lists: dict[str, list[tuple[int, str]]] = {}
     members: list[tuple[int, dict[str, Any]]] = []
@@ -36,7 +42,7 @@ def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: Nurt
         email = email_of(plan.pairs[index].canonical.get("email"))
         for touch in result.due_touches:
             if touch.hubspot_workflow_id is not None and email:
-                enrollments.append((index, touch.hubspot_workflow_id, email))
+                enrollments.append((index, legacy.get(touch.hubspot_workflow_id, touch.hubspot_workflow_id), email))
             if touch.hubspot_list_id is not None and person.hubspot is not None:
                 lists.setdefault(touch.hubspot_list_id, []).append((index, person.hubspot.id))
             if touch.salesforce_campaign_id is not None and person.salesforce is not None:

@@ -166,7 +166,7 @@ def test_describe_has_connector_fields(sf: Salesforce) -> None:
 def test_updated_and_deleted_windows(sf: Salesforce) -> None:
     start = datetime.now(UTC) - timedelta(minutes=1)
     keep = sf.Lead.create(LEAD)["id"]
-    gone = sf.Lead.create({**LEAD, "Email": "gone@acme.example"})["id"]
+    gone = sf.Lead.create({**LEAD, "FirstName": "Gone", "Email": "gone@acme.example"})["id"]
     sf.Lead.delete(gone)
     end = datetime.now(UTC) + timedelta(minutes=1)
     assert sf.Lead.updated(start, end)["ids"] == [keep]
@@ -203,4 +203,4 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
         sf = client(sb)
         assert sf.Lead.get(lead_id)["Email"] == LEAD["Email"]
         assert sf.Lead.upsert("HubSpot_Id__c/9", {"Title": "x"}) == 204  # indexes rebuilt on load
-        assert sf.Lead.create({**LEAD, "Email": "new@acme.example"})["id"] != lead_id
+        assert sf.Lead.create({**LEAD, "FirstName": "New", "Email": "new@acme.example"})["id"] != lead_id

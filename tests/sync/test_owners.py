@@ -24,12 +24,16 @@ class Alert:
         self.owner_id = owner_id
 
 
+def _mark(hs_id: str) -> Mark:
+    return Mark("hubspot", hs_id, "contact", 1, 0, True)
+
+
 def _synced(rig: Any, **props: str) -> tuple[str, str, BatchPlan]:
     hs_id = rig.hs_create(**props)
     rig.mark("hubspot", hs_id)
     rig.sync()
     lead_id = rig.link(hubspot_id=hs_id).salesforce_id
-    gathered = gather(rig.engine, rig.settings.mapping, rig.worker.lookup, [Mark("hubspot", hs_id, "contact", 1, 0, True)])
+    gathered = gather(rig.engine, rig.settings.mapping, rig.worker.lookup, [_mark(hs_id)])
     return hs_id, lead_id, BatchPlan(gathered.people, [])
 
 
@@ -71,7 +75,7 @@ def test_a_salesforce_owner_is_never_sent_as_hubspot_owner_id(rig: Any) -> None:
     hs_id, lead_id, plan = _synced(rig, email="sfowner@example.org", firstname="Sf", lastname="Owner", company="S")
     rep = rig.boxes.salesforce.owner_ids()[1]  # Sam Rivera
     rig.sf_edit("Lead", lead_id, {"OwnerId": rep})
-    gathered = gather(rig.engine, rig.settings.mapping, rig.worker.lookup, [Mark("hubspot", hs_id, "contact", 1, 0, True)])
+    gathered = gather(rig.engine, rig.settings.mapping, rig.worker.lookup, [_mark(hs_id)])
     plan = BatchPlan(gathered.people, [])
     settings = _settings(rig, "hubspot", round_robin_hubspot=[])
     outcome = NurtureOutcome()
