@@ -105,3 +105,24 @@ def test_a_hubspot_hard_bounce_opts_the_salesforce_lead_out(rig: Any) -> None:
     rig.mark("hubspot", hs_id)
     rig.sync()
     assert rig.sf("Lead", lead_id)["HasOptedOutOfEmail"] is True
+
+
+def test_a_track_exit_sets_the_campaign_member_status(rig: Any) -> None:
+    from connector.engine.nurture_step import NurtureOutcome
+    from connector.engine.track_exits import _apply, _Exits
+
+    api = rig.sf_api()
+    lead = api.Lead.create({"LastName": "Member", "Company": "Acme", "Email": "member@example.org"})["id"]
+    campaign = api.Campaign.create({"Name": "Integrations webinar"})["id"]
+    api.CampaignMember.create({"CampaignId": campaign, "LeadId": lead, "Status": "Sent"})
+    other = api.Campaign.create({"Name": "Not a member"})["id"]
+    outcome = NurtureOutcome()
+    _apply(rig.clients, outcome, _Exits(members=[(0, campaign, lead, "Responded"), (0, other, lead, "Responded")]))
+    [member] = [m for m in rig.boxes.salesforce.state.records["CampaignMember"].values()]
+    assert member["Status"] == "Responded" and member["HasResponded"] is True
+    assert not outcome.failed
+    _apply(rig.clients, outcome, _Exits(members=[(0, campaign, lead, "Completed")]))  # exhausted
+    [member] = [m for m in rig.boxes.salesforce.state.records["CampaignMember"].values()]
+    assert member["Status"] == "Completed"
+    assert [n[2] for n in outcome.notes] == [f"campaign {campaign} status Responded",
+                                            f"campaign {campaign} status Completed"]
