@@ -15,15 +15,18 @@ Flows, in the order an admin should prefer them:
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
 import requests
+from cryptography.hazmat.primitives import serialization
 
 from connector.crm.errors import FatalError, RetryableError
 
@@ -76,6 +79,12 @@ def load_private_key(value: str) -> str:
     return path.read_text()
 
 
+@functools.lru_cache(maxsize=4)
+def _signing_key(pem: str) -> Any:
+    """The parsed key, once: loading an RSA key checks it, which costs about a quarter second each time."""
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
 def assertion(c: Credentials, now: float | None = None) -> str:
     if not (c.client_id and c.username and c.private_key):
         raise FatalError("salesforce", "flow jwt needs the consumer key, the integration user's username and a "
@@ -84,7 +93,7 @@ def assertion(c: Credentials, now: float | None = None) -> str:
     claims = {"iss": c.client_id, "sub": c.username, "aud": c.audience or default_audience(c.token_url),
               "exp": issued + JWT_LIFETIME_S}
     try:
-        return jwt.encode(claims, load_private_key(c.private_key), algorithm="RS256")
+        return jwt.encode(claims, _signing_key(load_private_key(c.private_key)), algorithm="RS256")
     except (ValueError, TypeError, jwt.PyJWTError):
         raise FatalError("salesforce", "the JWT private key could not sign (not an RSA private key in PEM?)") from None
 
