@@ -8,6 +8,7 @@ import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -231,3 +232,26 @@ def test_task_and_campaign_member_stay_single_when_a_processed_call_answers_503(
     assert len([t for t in sb.state.records["Task"].values() if not t["IsDeleted"]]) == 1
     assert len(sb.state.records["CampaignMember"]) == 1
     assert len([r for r in sb.state.records["Lead"].values() if r.get("HubSpot_Id__c") == "901"]) == 1
+
+
+def test_a_worker_facing_stalls_and_lost_answers_converges_without_twins(rig: Any) -> None:
+    """hang_s + after_error_rate + error_rate on Salesforce: every create still lands once."""
+    rig.clients.salesforce._session.timeout = (2, 0.5)  # app.yaml's read_timeout_s, shortened for the test
+    ids = [rig.hs_create(email=f"chaos{n}@example.org", firstname=f"Chaos{n}", lastname="Monkey",
+                         company=f"Chaos {n} Inc") for n in range(8)]
+    rig.boxes.salesforce.faults.update({"hang_s": 30, "hang_rate": 0.15, "after_error_rate": 0.2,
+                                        "error_rate": 0.1, "seed": 7})
+    for _ in range(8):  # redelivered webhooks bring failed contacts back before their backoff ends
+        for hs_id in ids:
+            rig.mark("hubspot", hs_id)
+        rig.worker.drain()
+    upserts = rig.boxes.salesforce.calls.snapshot().get("PATCH /composite/sobjects/Lead/HubSpot_Id__c", 0)
+    rig.boxes.salesforce.faults.clear()
+    assert upserts >= 1, "the creates went out while the faults were on"
+    for hs_id in ids:
+        rig.mark("hubspot", hs_id)
+    rig.worker.drain()
+    leads = [r for r in rig.boxes.salesforce.state.records["Lead"].values() if not r["IsDeleted"]]
+    by_hubspot_id = sorted(r["HubSpot_Id__c"] for r in leads)
+    assert by_hubspot_id == sorted(ids), "one Lead per HubSpot contact, none twice"
+    assert all(rig.link(hubspot_id=h).salesforce_id for h in ids)
