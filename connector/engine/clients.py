@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from connector.crm.budget import Budget
-from connector.crm.errors import CrmError
+from connector.crm.errors import CrmError, FatalError
 from connector.crm.hubspot import HubSpotClient
 from connector.crm.hubspot_nurture import workflow_ids
 from connector.crm.salesforce import Credentials, SalesforceClient
@@ -31,15 +31,16 @@ class Clients:
 
     def legacy_workflow_ids(self, ids: Iterable[int]) -> dict[int, int]:
         """Configured workflow ids (legacy or v4 flow ids) -> the legacy ids enrollment takes; asked once
-        per process. If HubSpot cannot answer (no automation scope), ids are used as they are, and asked
-        again next time."""
+        per process. If HubSpot refuses (no automation scope), ids are used as they are."""
         wanted = sorted(set(ids) - set(self._workflow_ids))
         if wanted:
             try:
                 self._workflow_ids.update(workflow_ids(self.hubspot, wanted))
-            except CrmError as exc:
-                log.warning("HubSpot workflow-id mappings unavailable (%s); using configured ids as they are",
+            except FatalError as exc:  # no automation scope or tier: the configured ids are all there is
+                log.warning("HubSpot workflow-id mappings refused (%s); using the configured ids as they are",
                             exc.message)
+                self._workflow_ids.update({i: i for i in wanted})
+            except CrmError:  # unavailable for now: ask again with the next batch
                 return {**{i: i for i in wanted}, **self._workflow_ids}
         return self._workflow_ids
 

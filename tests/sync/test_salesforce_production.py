@@ -34,8 +34,6 @@ def org() -> Iterator[SalesforceSandbox]:
 @pytest.fixture
 def sb(org: SalesforceSandbox) -> SalesforceSandbox:
     org.reset()
-    org.sessions.refresh_token = org.refresh_token
-    org.sessions.grants.clear()
     return org
 
 

@@ -166,6 +166,8 @@ class SalesforceSandbox:
             self.state.api_usage = 0
             self.sessions.expire_all()
             self.sessions.issue("configured", self.access_token)
+            self.sessions.refresh_token = self.refresh_token  # a rotated one is forgotten
+            self.sessions.grants.clear()
             self.store.reindex()
         self.store.duplicate_rule = True
         self.daily_api_limit = self._initial_limit
