@@ -253,3 +253,26 @@ def test_a_worker_facing_stalls_and_lost_answers_converges_without_twins(rig: An
     by_hubspot_id = sorted(r["HubSpot_Id__c"] for r in leads)
     assert by_hubspot_id == sorted(ids), "one Lead per HubSpot contact, none twice"
     assert all(rig.link(hubspot_id=h).salesforce_id for h in ids)
+
+
+def test_build_clients_keeps_a_rotated_refresh_token_in_the_configured_file(rig: Any, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from connector.engine.clients import build_salesforce
+
+    box = rig.boxes.salesforce
+    box.sessions.rotate_refresh_token = True
+    monkeypatch.setenv("SALESFORCE_REFRESH_TOKEN", box.sessions.refresh_token)
+    kept = tmp_path / "refresh-token"
+    sf_config = rig.settings.app.salesforce
+    auth = sf_config.auth.model_copy(update={"flow": "refresh_token", "refresh_token_file": str(kept)})
+    app = rig.settings.app.model_copy(update={"salesforce": sf_config.model_copy(update={"auth": auth})})
+    settings = replace(rig.settings, app=app)
+    build_salesforce(settings).find_by("Lead", "Email", ["a@example.com"], ["Email"])
+    assert kept.read_text() == box.sessions.refresh_token  # the new one; the env's is revoked now
+    box.sessions.expire_all()
+    again = build_salesforce(settings)  # a restart: reads the kept token, not the revoked one in the env
+    again.find_by("Lead", "Email", ["a@example.com"], ["Email"])
+    assert kept.read_text() == box.sessions.refresh_token
+    assert again.signed_in_user_id == box.store.api_user_id
