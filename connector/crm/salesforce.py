@@ -24,6 +24,10 @@ from connector.crm.batching import chunks
 from connector.crm.budget import Budget
 from connector.crm.errors import CrmError, FatalError, RecordError, RetryableError, SessionExpired
 from connector.crm.retry import call_with_retry
+from connector.crm.salesforce_auth import Credentials, request_token
+from connector.crm.timed_session import TimedSession
+
+__all__ = ["Credentials", "SalesforceClient", "SaveOutcome"]
 
 T = TypeVar("T")
 COLLECTION = 200  # sObject Collections' limit of records per call
@@ -31,18 +35,7 @@ RETRIEVE = 2000  # ids per collections retrieve
 IN_CLAUSE = 200  # values per SOQL IN (...), well under the query length limit
 SYSTEM_FIELDS = ("Id", "IsDeleted", "SystemModstamp", "LastModifiedDate")
 LEAD_FIELDS = ("IsConverted", "ConvertedContactId", "OwnerId")
-
-
-@dataclass
-class Credentials:
-    flow: str
-    token_url: str
-    client_id: str | None = None
-    client_secret: str | None = None
-    username: str | None = None
-    password: str | None = None
-    refresh_token: str | None = None
-    access_token: str | None = None
+ALLOW_SAVE = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
 
 
 @dataclass
@@ -54,11 +47,18 @@ class SaveOutcome:
 class SalesforceClient:
     def __init__(self, instance_url: str, credentials: Credentials, api_version: str = "59.0",
                  ca_bundle: str | None = None, budget: Budget | None = None, timeout_s: float = 30,
-                 max_wait_s: float = 30) -> None:
+                 max_wait_s: float = 30, *, connect_timeout_s: float = 10, duplicate_rule: str = "report",
+                 on_refresh_token: Callable[[str], None] | None = None) -> None:
         self._instance_url = instance_url.rstrip("/")
         self._credentials = credentials
         self._version = api_version
-        self._session = requests.Session()
+        # Every SDK call and the token request: (connect, read) timeouts, so a stalled socket ends.
+        self._session = TimedSession(connect_timeout_s, timeout_s)
+        # Creates only: the admin's opt-in to save past the org's duplicate rule (updates never need it).
+        self._create_headers = dict(ALLOW_SAVE) if duplicate_rule == "allow_save" else {}
+        self.placeholders: dict[str, str] = {}  # field -> the value written when a required field is unknown
+        self._on_refresh_token = on_refresh_token
+        self.signed_in_user_id: str | None = None  # the integration user: records it owns have no real owner
         if ca_bundle:
             # REQUESTS_CA_BUNDLE in the environment would override session.verify on every call
             # simple-salesforce makes (it passes no verify=), so the configured bundle must win explicitly;
@@ -67,7 +67,6 @@ class SalesforceClient:
             self._session.trust_env = False
             self._session.proxies.update(urllib.request.getproxies())
         self._budget = budget
-        self._timeout = timeout_s
         self.max_wait_s = max_wait_s
         self._lock = threading.Lock()
         self._sf: Salesforce | None = None
@@ -91,28 +90,11 @@ class SalesforceClient:
                           version=self._version)
 
     def _token_request(self) -> tuple[str, str | None]:
-        c = self._credentials
-        form: dict[str, str | None] = {"client_id": c.client_id, "client_secret": c.client_secret}
-        if c.flow == "password":
-            form |= {"grant_type": "password", "username": c.username, "password": c.password}
-        elif c.flow == "refresh_token":
-            form |= {"grant_type": "refresh_token", "refresh_token": c.refresh_token}
-        elif c.flow == "client_credentials":
-            form |= {"grant_type": "client_credentials"}
-        else:
-            raise FatalError("salesforce", "the session expired and flow 'session' cannot sign in again; configure "
-                                           "salesforce.auth.flow password, client_credentials or refresh_token")
-        try:
-            response = self._session.post(c.token_url, data=form, timeout=self._timeout)
-        except requests.RequestException as exc:
-            raise RetryableError("salesforce", f"sign-in failed: {type(exc).__name__}") from None
-        if response.status_code >= 500:
-            raise RetryableError("salesforce", f"sign-in failed: HTTP {response.status_code}", response.status_code)
-        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-        if response.status_code != 200 or "access_token" not in body:
-            reason = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
-            raise FatalError("salesforce", f"sign-in refused: {reason}", response.status_code, body.get("error"))
-        return body["access_token"], body.get("instance_url")
+        token = request_token(self._session, self._credentials, self._session.timeout)
+        self.signed_in_user_id = token.user_id or self.signed_in_user_id
+        if token.refresh_token and self._on_refresh_token is not None:
+            self._on_refresh_token(token.refresh_token)  # the old one is revoked: keep the new one
+        return token.access_token, token.instance_url
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -153,6 +135,30 @@ class SalesforceClient:
                 result.setdefault(key, []).append(_record(sobject, row))
         return result
 
+    def campaign_members(self, campaign_ids: Iterable[str], person_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """CampaignMember rows of these campaigns for these Leads / Contacts (Id, CampaignId, LeadId,
+        ContactId, Status): what a track's exit updates, looked up instead of remembered."""
+        campaigns = sorted({c for c in campaign_ids if c})
+        people = sorted({p for p in person_ids if p})
+        rows: list[dict[str, Any]] = []
+        for chunk in chunks(people, IN_CLAUSE):
+            who = ", ".join(_quote(p) for p in chunk)
+            soql = (f"SELECT Id, CampaignId, LeadId, ContactId, Status FROM CampaignMember WHERE CampaignId IN "
+                    f"({', '.join(_quote(c) for c in campaigns)}) AND (LeadId IN ({who}) OR ContactId IN ({who}))")
+            rows.extend({k: v for k, v in row.items() if k != "attributes"} for row in self._query_all(soql))
+        return rows if campaigns else []
+
+    def users(self, ids: Iterable[str] = (), emails: Iterable[str] = ()) -> dict[str, str]:
+        """Active Salesforce Users by id or by email: user id -> lower-cased email (one query per 200)."""
+        found: dict[str, str] = {}
+        for column, values in (("Id", ids), ("Email", emails)):
+            for chunk in chunks(sorted({v for v in values if v}), IN_CLAUSE):
+                soql = (f"SELECT Id, Email FROM User WHERE {column} IN ({', '.join(_quote(v) for v in chunk)}) "
+                        "AND IsActive = true")
+                for row in self._query_all(soql):
+                    found[str(row["Id"])] = str(row.get("Email") or "").lower()
+        return found
+
     def modified_since(self, sobject: str, since: datetime, fields: list[str], include_deleted: bool = True
                        ) -> Iterator[SalesforceRecord]:
         wanted = _fields(sobject, fields)
@@ -182,14 +188,36 @@ class SalesforceClient:
         return outcome
 
     def upsert(self, sobject: str, external_field: str, rows: dict[str, dict[str, Any]]) -> SaveOutcome:
-        """Create-or-update by external id, so a create retried after a crash never makes a twin."""
+        """Create-or-update by external id, so a create retried after a crash never makes a twin.
+
+        A record the duplicate rule refused only because it carries a placeholder (the `[not provided]`
+        LastName / Company a Lead needs) is sent once more with allowSave: the rule matched our
+        placeholder, not a person (its email matched nobody, or identity would have linked it)."""
+        outcome = self._upsert(sobject, external_field, rows, self._create_headers)
+        placeheld = [e for e in outcome.errors if e.code == "DUPLICATES_DETECTED"
+                     and _carries_placeholder(rows[e.key], self.placeholders)]
+        if placeheld and not self._create_headers:
+            # ...unless the email itself is taken meanwhile: that is a real duplicate, the rule stands.
+            emails = {str(rows[e.key].get("Email") or "").lower() for e in placeheld} - {""}
+            taken = set(self.find_by("Lead", "Email", emails, ["Email"])) | set(
+                self.find_by("Contact", "Email", emails, ["Email"])) if emails else set()
+            placeheld = [e for e in placeheld if str(rows[e.key].get("Email") or "").lower() not in taken]
+        if placeheld and not self._create_headers:
+            again = self._upsert(sobject, external_field, {e.key: rows[e.key] for e in placeheld}, ALLOW_SAVE)
+            retried = {e.key for e in placeheld}
+            outcome.errors = [e for e in outcome.errors if e.key not in retried] + again.errors
+            outcome.done.update(again.done)
+        return outcome
+
+    def _upsert(self, sobject: str, external_field: str, rows: dict[str, dict[str, Any]],
+                headers: dict[str, str]) -> SaveOutcome:
         outcome = SaveOutcome()
         path = f"composite/sobjects/{sobject}/{external_field}"
         for chunk in chunks(sorted(rows), COLLECTION):
             records = [{"attributes": {"type": sobject}, external_field: key,
                         **{k: v for k, v in rows[key].items() if k != external_field}} for key in chunk]
             results = self._call("PATCH /composite/sobjects/{type}/{field}", lambda sf, r=records: sf.restful(
-                path, method="PATCH", json={"allOrNone": False, "records": r}))
+                path, method="PATCH", json={"allOrNone": False, "records": r}, headers=headers))
             _collect(outcome, chunk, results)
         return outcome
 
@@ -199,7 +227,8 @@ class SalesforceClient:
             chunk = rows[start:start + COLLECTION]
             records = [{"attributes": {"type": sobject}, **row} for row in chunk]
             results = self._call("POST /composite/sobjects", lambda sf, r=records: sf.restful(
-                "composite/sobjects", method="POST", json={"allOrNone": False, "records": r}))
+                "composite/sobjects", method="POST", json={"allOrNone": False, "records": r},
+                headers=self._create_headers))
             _collect(outcome, [str(start + i) for i in range(len(chunk))], results)
         return outcome
 
@@ -265,9 +294,23 @@ def _collect(outcome: SaveOutcome, keys: list[str], results: Any) -> None:
             continue
         errors = result.get("errors") or [{}]
         first = errors[0]
-        outcome.errors.append(RecordError(key, first.get("statusCode", "ERROR"),
-                                          "; ".join(e.get("message", "") for e in errors) or "refused",
+        message = "; ".join(e.get("message", "") for e in errors) or "refused"
+        matched = _duplicate_ids(first)
+        if matched:
+            message += f" (matches {', '.join(matched[:5])})"
+        outcome.errors.append(RecordError(key, first.get("statusCode", "ERROR"), message,
                                           tuple(first.get("fields") or ())))
+
+
+def _duplicate_ids(error: dict[str, Any]) -> list[str]:
+    """The record ids a DUPLICATES_DETECTED answer names, so the dead letter says which records matched."""
+    result = error.get("duplicateResult") or {}
+    return [m["record"]["Id"] for r in result.get("matchResults") or [] for m in r.get("matchRecords") or []
+            if isinstance(m.get("record"), dict) and m["record"].get("Id")]
+
+
+def _carries_placeholder(row: dict[str, Any], placeholders: dict[str, str]) -> bool:
+    return any(row.get(name) == value for name, value in placeholders.items() if value)
 
 
 def _record(sobject: str, row: dict[str, Any]) -> SalesforceRecord:

@@ -16,13 +16,20 @@ from connector.crm.errors import CrmError
 from connector.crm.hubspot import TASK_KEY
 from connector.engine.clients import Clients
 from connector.engine.nurture_step import NurtureOutcome, email_of
+from connector.engine.owners import OwnerRouter
 from connector.engine.plan import BatchPlan
+from connector.engine.track_exits import close_tracks, cross_write_opt_outs
 from connector.settings import Settings
 
 
 def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: NurtureOutcome,
             now: datetime, write_ok: Callable[[int], bool]) -> None:
     """Carry out due touches and alerts. A person whose sync writes failed waits for the next pass."""
+    configured = [t.hubspot_workflow_id for track in settings.nurture.tracks for t in track.touches
+                  if t.hubspot_workflow_id is not None]
+    legacy = clients.legacy_workflow_ids(configured) if configured else {}
+    close_tracks(settings, clients, plan, outcome, write_ok, lambda w: legacy.get(w, w))
+    cross_write_opt_outs(clients, plan, outcome, write_ok)
     enrollments: list[tuple[int, int, str]] = []
     lists: dict[str, list[tuple[int, str]]] = {}
     members: list[tuple[int, dict[str, Any]]] = []
@@ -35,7 +42,7 @@ def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: Nurt
         email = email_of(plan.pairs[index].canonical.get("email"))
         for touch in result.due_touches:
             if touch.hubspot_workflow_id is not None and email:
-                enrollments.append((index, touch.hubspot_workflow_id, email))
+                enrollments.append((index, legacy.get(touch.hubspot_workflow_id, touch.hubspot_workflow_id), email))
             if touch.hubspot_list_id is not None and person.hubspot is not None:
                 lists.setdefault(touch.hubspot_list_id, []).append((index, person.hubspot.id))
             if touch.salesforce_campaign_id is not None and person.salesforce is not None:
@@ -77,12 +84,19 @@ def _create_tasks(settings: Settings, clients: Clients, plan: BatchPlan, outcome
     target = settings.alerts.target
     sf_rows: dict[str, tuple[int, dict[str, Any]]] = {}
     hs_rows: list[tuple[int, dict[str, Any]]] = []
+    router = _owner_router(settings, clients, plan, tasks)
     for index, item, subject in tasks:
         person = plan.people[index]
         due = getattr(item, "due_at", None) or now
         body = getattr(item, "body", None) or f"Nurture touch: {getattr(item, 'touch', subject)}"
         key = getattr(item, "key", None) or subject
-        owner = getattr(item, "owner_id", None)
+        writes_to = "salesforce" if target == "salesforce" and person.salesforce is not None else "hubspot"
+        owner = None
+        if router is not None and writes_to == target:
+            try:
+                owner, _source = router.owner(_owner_candidates(person, item, target), _person_key(person))
+            except CrmError:
+                owner = None
         if target == "salesforce" and person.salesforce is not None:
             task_key = f"{person.salesforce.id}:{key}"[:255]
             row = {"WhoId": person.salesforce.id, "Subject": subject, "ActivityDate": due.date().isoformat(),
@@ -123,6 +137,38 @@ def _create_tasks(settings: Settings, clients: Clients, plan: BatchPlan, outcome
             else:
                 outcome.failed.add(index)
                 outcome.notes.append((index, "error", f"HubSpot task: {item.code}: {item.message}"))
+
+
+def _owner_candidates(person: Any, item: Any, target: str) -> list[str | None]:
+    """Owner ids in the order they are trusted for the target CRM: its own record's owner first."""
+    alert_owner = getattr(item, "owner_id", None)
+    sf_owner = person.salesforce.fields.get("OwnerId") if person.salesforce is not None else None
+    hs_owner = person.hubspot.properties.get("hubspot_owner_id") if person.hubspot is not None else None
+    if target == "salesforce":
+        return [alert_owner, sf_owner, hs_owner]
+    return [hs_owner, alert_owner, sf_owner]
+
+
+def _person_key(person: Any) -> str:
+    for record, name in ((person.hubspot, "email"), (person.salesforce, "Email")):
+        values = getattr(record, "properties", None) or getattr(record, "fields", None) or {}
+        if values.get(name):
+            return str(values[name]).strip().lower()
+    return str((person.hubspot or person.salesforce).id) if (person.hubspot or person.salesforce) else ""
+
+
+def _owner_router(settings: Settings, clients: Clients, plan: BatchPlan, tasks: list[tuple[int, Any, str]]
+                  ) -> OwnerRouter | None:
+    """A router that knows every candidate owner of this batch's tasks (one owners read, one User query)."""
+    target = settings.alerts.target
+    pools = settings.alerts.owners
+    router = OwnerRouter(clients.owners(), target, pools.round_robin_salesforce if target == "salesforce"
+                         else pools.round_robin_hubspot)
+    try:
+        router.prepare(c for index, item, _ in tasks for c in _owner_candidates(plan.people[index], item, target))
+    except CrmError:
+        return None  # owners unreadable: tasks go out without an owner rather than not at all
+    return router
 
 
 def _try(outcome: NurtureOutcome, index: int, action: str, what: str, fn: Callable[[], None]) -> None:

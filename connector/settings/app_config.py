@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from connector.settings.base import Model
 
@@ -38,13 +38,25 @@ class HubSpotConnection(Model):
 
 
 class SalesforceAuth(Model):
-    flow: Literal["session", "password", "client_credentials", "refresh_token"] = "password"
+    """How the connector signs in. The JWT bearer flow is Salesforce's server-to-server flow and the
+    default; client_credentials is the alternative for a connected app with a run-as user; password is
+    kept for old installs only (Salesforce deprecates the username-password flow)."""
+
+    flow: Literal["jwt", "client_credentials", "refresh_token", "password", "session"] = "jwt"
     access_token_env: str = Field("SALESFORCE_ACCESS_TOKEN", description="For flow 'session' (and as a start).")
-    client_id_env: str = "SALESFORCE_CLIENT_ID"
+    client_id_env: str = Field("SALESFORCE_CLIENT_ID", description="The connected app's consumer key.")
     client_secret_env: str = "SALESFORCE_CLIENT_SECRET"
-    username_env: str = "SALESFORCE_USERNAME"
+    username_env: str = Field("SALESFORCE_USERNAME", description="The integration user (the JWT's subject).")
     password_env: str = "SALESFORCE_PASSWORD"
     refresh_token_env: str = "SALESFORCE_REFRESH_TOKEN"
+    private_key_env: str = Field(
+        "SALESFORCE_JWT_PRIVATE_KEY", description="flow jwt: the PEM private key itself, or the path of a PEM file.")
+    audience: str | None = Field(
+        None, description="flow jwt: the JWT's aud; default https://login.salesforce.com, or "
+                          "https://test.salesforce.com when token_url is a test.salesforce.com sandbox.")
+    refresh_token_file: str | None = Field(
+        None, description="flow refresh_token: where a rotated refresh token is kept (written 0600) and "
+                          "read first on start; without it a rotated token lives only in memory.")
 
     def required_env(self) -> list[str]:
         return {
@@ -52,6 +64,7 @@ class SalesforceAuth(Model):
             "password": [self.client_id_env, self.client_secret_env, self.username_env, self.password_env],
             "client_credentials": [self.client_id_env, self.client_secret_env],
             "refresh_token": [self.client_id_env, self.client_secret_env, self.refresh_token_env],
+            "jwt": [self.client_id_env, self.username_env, self.private_key_env],
         }[self.flow]
 
 
@@ -67,7 +80,25 @@ class SalesforceConnection(Model):
         None, description="If set, outbound messages must POST to /webhooks/salesforce/<token>."
     )
     daily_api_share: float = Field(0.8, gt=0, le=1, description="Pause non-urgent work above this usage.")
-    timeout_s: float = Field(30, gt=0)
+    connect_timeout_s: float = Field(10, gt=0, description="Longest wait for a connection to Salesforce.")
+    read_timeout_s: float = Field(
+        30, gt=0, description="Longest wait between bytes of an answer: a stalled call ends and is retried.")
+    timeout_s: float | None = Field(
+        None, gt=0, description="Older name for read_timeout_s; when set (and read_timeout_s is not) it wins.")
+    duplicate_rule: Literal["report", "allow_save"] = Field(
+        "report", description="allow_save sends Sforce-Duplicate-Rule-Header: allowSave=true on creates, so an "
+                              "org's duplicate rule cannot refuse a lead HubSpot already holds; report lets it "
+                              "refuse and dead-letters the record with the matching ids.")
+    integration_user_ids: list[str] = Field(
+        default_factory=list, description="Salesforce user ids that mean 'no owner' (the integration user owns "
+                                          "what the connector creates); alerts for them go to the round-robin.")
+
+    @model_validator(mode="after")
+    def _legacy_timeout(self) -> SalesforceConnection:
+        # timeout_s predates the connect/read split: honour it unless read_timeout_s was given too.
+        if self.timeout_s is not None and "read_timeout_s" not in self.model_fields_set:
+            object.__setattr__(self, "read_timeout_s", self.timeout_s)
+        return self
 
     @field_validator("ca_bundle", mode="before")
     @classmethod

@@ -52,12 +52,13 @@ def create_app(context: Context) -> Flask:
         owners,
         properties,
         search,
+        subscriptions,
     )
 
     app = Flask("hubspot_sandbox")
     app.extensions["hubspot_sandbox"] = context
     app.url_map.strict_slashes = False
-    for module in (objects, contacts, search, properties, associations, lists, owners, control):
+    for module in (objects, contacts, search, properties, associations, lists, owners, control, subscriptions):
         app.register_blueprint(module.bp)
     app.before_request(_gate)
     app.after_request(_rate_headers)

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.sandbox.salesforce.duplicates import NameKey, duplicate_error, name_key, same_first_name
 from connector.sandbox.salesforce.schema import Schema, SObjectType
 from connector.sandbox.salesforce.state import Record, SalesforceState, now_stamp, to18
 from connector.sandbox.salesforce.validate import RecordError, RecordFailed, coerce_body, missing_required
@@ -42,6 +43,7 @@ class Store:
         self.duplicate_rule = True
         self.api_user_id = ""
         self._email: dict[str, set[tuple[str, str]]] = {}
+        self._names: dict[NameKey, set[str]] = {}  # live, unconverted Leads by name match key
         self._unique: dict[tuple[str, str], dict[str, set[str]]] = {}
         self.reindex()
 
@@ -91,6 +93,10 @@ class Store:
         if sobject in DUPLICATE_RULE_OBJECTS and email and not record.get("IsConverted"):
             bucket = self._email.setdefault(email.lower(), set())
             bucket.discard(key) if remove else bucket.add(key)
+        names = name_key(record) if sobject == "Lead" and not record.get("IsConverted") else None
+        if names is not None:
+            lead_ids = self._names.setdefault(names, set())
+            lead_ids.discard(record["Id"]) if remove else lead_ids.add(record["Id"])
         sobject_type = self.schema.get(sobject)
         for f in sobject_type.fields.values() if sobject_type else ():
             value = record.get(f.name)
@@ -101,6 +107,7 @@ class Store:
     def reindex(self) -> None:
         with self.state.lock:
             self._email.clear()
+            self._names.clear()
             self._unique.clear()
             for sobject, table in self.state.records.items():
                 for record in table.values():
@@ -246,9 +253,8 @@ class Store:
                                           f"invalid cross reference id: {value}", [f.name]))
         if sobject == "CampaignMember" and not errors:
             errors.extend(self._campaign_member_rules(record, before))
-        if (not errors and self.duplicate_rule and not allow_duplicates and sobject in DUPLICATE_RULE_OBJECTS
-                and record.get("Email") and (before is None or (before.get("Email") or "").lower()
-                                            != record["Email"].lower())):
+        if not errors and self.duplicate_rule and not allow_duplicates and sobject in DUPLICATE_RULE_OBJECTS \
+                and _match_fields_changed(record, before):
             duplicate = self._duplicates(sobject, record)
             if duplicate:
                 errors.append(duplicate)
@@ -267,29 +273,31 @@ class Store:
         return []
 
     def _duplicates(self, sobject: str, record: Record) -> RecordError | None:
-        matches = sorted(k for k in self._email.get(record["Email"].lower(), ()) if k[1] != record.get("Id"))
+        """DUPLICATES_DETECTED when a live Lead or Contact has the email, or a live Lead the (fuzzy) name and
+        company: the standard rules' equation, reduced to the fields the connector writes."""
+        matches: dict[tuple[str, str], str] = {}
+        if record.get("Email"):
+            for entity, other in self._email.get(str(record["Email"]).lower(), ()):
+                if other != record.get("Id"):
+                    matches[(entity, other)] = "Email"
+        key = name_key(record) if sobject == "Lead" else None
+        leads = self.state.table("Lead")
+        for other in sorted(self._names.get(key, ())) if key else ():
+            if other != record.get("Id") and same_first_name(leads[other].get("FirstName"), record.get("FirstName")):
+                matches.setdefault(("Lead", other), "Name")
         if not matches:
             return None
-        results = []
-        for entity in DUPLICATE_RULE_OBJECTS:
-            ids = [i for t, i in matches if t == entity]
-            if ids:
-                results.append({
-                    "entityType": entity, "errorMessage": None, "matchEngine": "FuzzyMatchEngine",
-                    "rule": f"Standard_{entity}_Match_Rule_v1_1", "size": len(ids), "success": True,
-                    "matchRecords": [{
-                        "additionalInformation": [], "fieldDiffs": [], "matchConfidence": 100.0,
-                        "record": {"attributes": {"type": entity, "url": f"/services/data/v{self.version}"
-                                                  f"/sobjects/{entity}/{i}"}, "Id": i},
-                    } for i in ids],
-                })
-        rule = ("Standard_Rule_for_Leads_with_Duplicate_Contacts" if sobject == "Lead"
-                else "Standard_Contact_Duplicate_Rule")
-        message = "Use one of these records?"
-        return RecordError("DUPLICATES_DETECTED", message, [], {"duplicateResult": {
-            "allowSave": True, "duplicateRule": rule, "duplicateRuleEntityType": sobject,
-            "errorMessage": message, "matchResults": results,
-        }})
+        found = sorted((t, i, rule) for (t, i), rule in matches.items())
+        return RecordError("DUPLICATES_DETECTED", "Use one of these records?", [],
+                           duplicate_error(sobject, found, self.version))
+
+
+def _match_fields_changed(record: Record, before: Record | None) -> bool:
+    """The rule runs on create, and on an edit of a field it matches on (as Salesforce's 'on edit' action)."""
+    if before is None:
+        return True
+    return any(str(record.get(f) or "").lower() != str(before.get(f) or "").lower()
+               for f in ("Email", "FirstName", "LastName", "Company"))
 
 
 def _derive(sobject: str, record: Record) -> None:

@@ -16,11 +16,12 @@ from connector.sandbox.salesforce.app import create_app
 from connector.sandbox.salesforce.auth import Credentials, Sessions
 from connector.sandbox.salesforce.convert import Conversion, convert_lead
 from connector.sandbox.salesforce.fields import default_schema
+from connector.sandbox.salesforce.jwt_grant import LOGIN_AUDIENCES, ensure_jwt_keys
 from connector.sandbox.salesforce.outbound import DEFAULT_WATCHED, Outbound
 from connector.sandbox.salesforce.records import Store
 from connector.sandbox.salesforce.rest import Rest
 from connector.sandbox.salesforce.schema import Field
-from connector.sandbox.salesforce.seed import OWNERS, lead_from_person
+from connector.sandbox.salesforce.seed import OWNERS, lead_from_person, owner_email
 from connector.sandbox.salesforce.state import SalesforceState
 from connector.sandbox.salesforce.tls import ensure_certs
 from connector.sandbox.salesforce.validate import RecordFailed
@@ -52,6 +53,8 @@ class SalesforceSandbox:
         outbound_window_s: float = 0.2,
         send_session_id: bool = False,
         duplicate_rule: bool = True,
+        jwt_certificate: str | Path | None = None,
+        rotate_refresh_token: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -75,7 +78,12 @@ class SalesforceSandbox:
         self.store = Store(self.state, self.schema, version, self._changed)
         self.store.duplicate_rule = duplicate_rule
         self.sessions = Sessions(self.state, Credentials(client_id, client_secret, username, password,
-                                                         self.refresh_token), org_id)
+                                                         self.refresh_token), org_id,
+                                 audiences=LOGIN_AUDIENCES, rotate_refresh_token=rotate_refresh_token)
+        # The connected app's certificate for the JWT grant; without one, start() makes a key pair in
+        # cert_dir and exposes the private key as jwt_private_key_file, as an admin would hold it.
+        self._jwt_certificate = Path(jwt_certificate) if jwt_certificate else None
+        self.jwt_private_key_file: Path | None = None
         self.rest = Rest(self.store, lambda: self.daily_api_limit)
         self.deliverer = Deliverer(retry_base_s=retry_base_s, retry_max_s=max(retry_base_s * 64, 1.0))
         watched = outbound_objects if outbound_objects is not None else dict.fromkeys(DEFAULT_WATCHED)
@@ -119,6 +127,9 @@ class SalesforceSandbox:
         self.sessions.issue("configured", self.access_token)
         hosts = tuple(dict.fromkeys((self.host, "127.0.0.1", "localhost")))
         certs = ensure_certs(self.cert_dir, hosts)
+        if self._jwt_certificate is None:
+            self.jwt_private_key_file, self._jwt_certificate = ensure_jwt_keys(self.cert_dir)
+        self.sessions.jwt_certificate = self._jwt_certificate.read_bytes()
         self._server = ServerThread(create_app(self), self.host, self.port, ssl_context=certs.server_context())
         self._server.start()
         log.info("salesforce sandbox at %s (CA bundle %s)", self.instance_url, self.ca_bundle)
@@ -155,6 +166,8 @@ class SalesforceSandbox:
             self.state.api_usage = 0
             self.sessions.expire_all()
             self.sessions.issue("configured", self.access_token)
+            self.sessions.refresh_token = self.refresh_token  # a rotated one is forgotten
+            self.sessions.grants.clear()
             self.store.reindex()
         self.store.duplicate_rule = True
         self.daily_api_limit = self._initial_limit
@@ -177,8 +190,9 @@ class SalesforceSandbox:
             with self.store.transaction() as txn:
                 for first, last, alias in (("Integration", "User", "integ"), *OWNERS):
                     username = self.username if alias == "integ" else f"{alias}@sandbox.example"
+                    email = username if alias == "integ" else owner_email(first, last)
                     user_id = self.store.create("User", {"FirstName": first, "LastName": last, "Alias": alias,
-                                                         "Username": username, "Email": username}, txn)
+                                                         "Username": username, "Email": email}, txn)
                     if alias == "integ":
                         # the integration user creates everything after it, itself included
                         self.store.api_user_id = user_id

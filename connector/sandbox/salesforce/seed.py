@@ -5,9 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# fake_people.OWNER_COUNT sales reps, so owner_index means the same person in both sandboxes.
-OWNERS = (("Alex", "Rivera", "arive"), ("Sam", "Okoro", "sokor"), ("Jordan", "Lee", "jlee"),
-          ("Taylor", "Nguyen", "tnguy"), ("Morgan", "Fischer", "mfisc"))
+# fake_people.OWNER_COUNT sales reps, so owner_index means the same person in both sandboxes: the same
+# names and work emails as the HubSpot sandbox's owners, since owners are matched across CRMs by email.
+OWNERS = (("Alex", "Morgan", "amorg"), ("Sam", "Rivera", "srive"), ("Jordan", "Lee", "jlee"),
+          ("Taylor", "Nguyen", "tnguy"), ("Casey", "Okoro", "cokor"))
+
+
+def owner_email(first: str, last: str) -> str:
+    return f"{first}.{last}@example-sales.com".lower()
 INDUSTRY_LABELS = {
     "COMPUTER_SOFTWARE": "Technology", "INFORMATION_TECHNOLOGY_AND_SERVICES": "Technology",
     "HOSPITAL_HEALTH_CARE": "Healthcare", "PHARMACEUTICALS": "Biotechnology", "FINANCIAL_SERVICES": "Finance",

@@ -32,7 +32,8 @@ class RecordError:
 
     def collection(self) -> dict[str, Any]:
         """The shape inside sObject Collections results: {"statusCode","message","fields"}."""
-        return {"statusCode": self.code, "message": self.message, "fields": self.fields}
+        # Duplicate-rule errors carry their DuplicateResult here too, so a client can see the matches.
+        return {"statusCode": self.code, "message": self.message, "fields": self.fields, **self.extra}
 
 
 class RecordFailed(Exception):
