@@ -10,8 +10,8 @@ import requests
 from connector.engine.worker import Worker
 
 
-def _linked_pair(rig: Any, email: str) -> tuple[str, str]:
-    hs_id = rig.hs_create(email=email, firstname="Pat", lastname="Person", company="Acme")
+def _linked_pair(rig: Any, email: str, last: str = "Person", company: str = "Acme") -> tuple[str, str]:
+    hs_id = rig.hs_create(email=email, firstname="Pat", lastname=last, company=company)
     rig.mark("hubspot", hs_id)
     rig.sync()
     return hs_id, rig.link(hubspot_id=hs_id).salesforce_id
@@ -54,7 +54,7 @@ def test_merging_two_linked_contacts_retires_one_link_and_deletes_nothing(rig: A
     rig.settings = replace(rig.settings, mapping=propagating)  # even then a merge is no deletion
     rig.worker = Worker(rig.settings, rig.engine, rig.clients)
     first, lead_a = _linked_pair(rig, "first@example.org")
-    second, lead_b = _linked_pair(rig, "second@example.org")
+    second, lead_b = _linked_pair(rig, "second@example.org", "Other", "Globex")  # not a duplicate-rule match
     r = requests.post(f"{rig.boxes.hubspot.url}/__sandbox/merge",
                       json={"primaryObjectId": first, "objectIdToMerge": second}, timeout=10)
     r.raise_for_status()
