@@ -56,7 +56,7 @@ def build_clients(settings: Settings, engine: Engine) -> Clients:
     budget = Budget(engine, app.hubspot.rate_limit.per_10s, app.hubspot.rate_limit.share,
                     app.salesforce.daily_api_share)
     hubspot = HubSpotClient(str(app.hubspot.base_url), secrets.require(app.hubspot.access_token_env, "HubSpot"),
-                            budget, app.hubspot.timeout_s)
+                            budget, (app.hubspot.connect_timeout_s, app.hubspot.read_timeout_s))
     salesforce = build_salesforce(settings, budget)
     return Clients(hubspot, salesforce, budget, tuple(app.salesforce.integration_user_ids))
 

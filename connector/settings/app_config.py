@@ -34,7 +34,17 @@ class HubSpotConnection(Model):
         default_factory=lambda: ["v3"], description="v1/v2 carry no timestamp: enable only for old apps."
     )
     rate_limit: RateLimit = RateLimit()
-    timeout_s: float = Field(30, gt=0)
+    connect_timeout_s: float = Field(5, gt=0, description="Longest wait for a connection to HubSpot.")
+    read_timeout_s: float = Field(
+        30, gt=0, description="Longest wait between bytes of an answer: a stalled call ends and is retried.")
+    timeout_s: float | None = Field(
+        None, gt=0, description="Older name for read_timeout_s; when set (and read_timeout_s is not) it wins.")
+
+    @model_validator(mode="after")
+    def _legacy_timeout(self) -> HubSpotConnection:
+        if self.timeout_s is not None and "read_timeout_s" not in self.model_fields_set:
+            object.__setattr__(self, "read_timeout_s", self.timeout_s)
+        return self
 
 
 class SalesforceAuth(Model):
