@@ -246,12 +246,34 @@ class HubSpotClient:
 
     # -- nurture executors ----------------------------------------------------------------------
 
-    def enroll_in_workflow(self, workflow_id: int, email: str) -> None:
-        """Legacy v2 enrollment by email: the SDK has no typed API for it, so its generic request."""
+    def enroll_in_workflow(self, workflow_id: int, email: str, contact_id: str | None = None) -> None:
+        """Legacy v2 enrollment by email: the SDK has no typed API for it, so its generic request.
+
+        A workflow that allows re-enrollment enrolls a contact again on every call, so with the contact's id
+        the current enrollments are read first, and again after an answer that was lost, before resending."""
         from urllib.parse import quote
 
-        self.request("POST /automation/v2/workflows/{id}/enrollments/contacts/{email}", "POST",
-                     f"/automation/v2/workflows/{workflow_id}/enrollments/contacts/{quote(email)}")
+        path = f"/automation/v2/workflows/{workflow_id}/enrollments/contacts/{quote(email)}"
+        endpoint = "POST /automation/v2/workflows/{id}/enrollments/contacts/{email}"
+        if contact_id is None:
+            self.request(endpoint, "POST", path)
+            return
+        for attempt in range(CREATE_ATTEMPTS):
+            if workflow_id in self.enrolled_workflows(contact_id):
+                return
+            try:
+                self.request(endpoint, "POST", path, retry=False)
+                return
+            except RetryableError:
+                if attempt + 1 == CREATE_ATTEMPTS:
+                    raise
+                time.sleep(min(self.max_wait_s, 0.5 * 2 ** attempt))
+
+    def enrolled_workflows(self, contact_id: str) -> set[int]:
+        """The workflows a contact is enrolled in now (legacy v2 "current enrollments")."""
+        answer = self.request("GET /automation/v2/workflows/enrollments/contacts/{vid}", "GET",
+                              f"/automation/v2/workflows/enrollments/contacts/{contact_id}")
+        return {int(w["id"]) for w in answer or [] if isinstance(w, dict) and str(w.get("id", "")).isdigit()}
 
     def add_to_list(self, list_id: str, contact_ids: list[str]) -> None:
         """Static list membership (feeds list-based workflows and ad audiences); members already in are ignored."""
@@ -372,7 +394,7 @@ class HubSpotClient:
                        lambda c=contact_id: self._sdk.crm.contacts.basic_api.archive(
                            c, _request_timeout=self.timeout))
 
-    def request(self, endpoint: str, method: str, path: str, body: Any = None) -> Any:
+    def request(self, endpoint: str, method: str, path: str, body: Any = None, retry: bool = True) -> Any:
         """A call the SDK has no typed API for (legacy workflow enrollment). The SDK's generic
         `api_request` builds the request (URL, auth, headers) but sends it with no timeout, so the
         prepared request goes out through our own session, with one."""
@@ -386,7 +408,7 @@ class HubSpotClient:
             if response.status_code >= 400:
                 raise _HttpStatusError(response.status_code, response.text, dict(response.headers))
             return response.json() if response.content else None
-        return self._call(endpoint, send)
+        return self._call(endpoint, send, retry=retry)
 
     # -- plumbing ------------------------------------------------------------------------------
 

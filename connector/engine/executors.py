@@ -30,7 +30,7 @@ def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: Nurt
     legacy = clients.legacy_workflow_ids(configured) if configured else {}
     close_tracks(settings, clients, plan, outcome, write_ok, lambda w: legacy.get(w, w))
     cross_write_opt_outs(clients, plan, outcome, write_ok)
-    enrollments: list[tuple[int, int, str]] = []
+    enrollments: list[tuple[int, int, str, str | None]] = []
     lists: dict[str, list[tuple[int, str]]] = {}
     members: list[tuple[int, dict[str, Any]]] = []
     tasks: list[tuple[int, Any, str]] = []  # (person, alert-or-touch, subject)
@@ -42,7 +42,8 @@ def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: Nurt
         email = email_of(plan.pairs[index].canonical.get("email"))
         for touch in result.due_touches:
             if touch.hubspot_workflow_id is not None and email:
-                enrollments.append((index, legacy.get(touch.hubspot_workflow_id, touch.hubspot_workflow_id), email))
+                enrollments.append((index, legacy.get(touch.hubspot_workflow_id, touch.hubspot_workflow_id), email,
+                                    person.hubspot.id if person.hubspot is not None else None))
             if touch.hubspot_list_id is not None and person.hubspot is not None:
                 lists.setdefault(touch.hubspot_list_id, []).append((index, person.hubspot.id))
             if touch.salesforce_campaign_id is not None and person.salesforce is not None:
@@ -54,9 +55,9 @@ def execute(settings: Settings, clients: Clients, plan: BatchPlan, outcome: Nurt
             outcome.touches += 1
         for alert in result.alerts:
             tasks.append((index, alert, alert.subject))
-    for index, workflow_id, email in enrollments:
+    for index, workflow_id, email, contact_id in enrollments:
         _try(outcome, index, "enroll", f"workflow {workflow_id}",
-             lambda w=workflow_id, e=email: clients.hubspot.enroll_in_workflow(w, e))
+             lambda w=workflow_id, e=email, c=contact_id: clients.hubspot.enroll_in_workflow(w, e, c))
     for list_id, entries in lists.items():
         try:
             clients.hubspot.add_to_list(list_id, [cid for _, cid in entries])
