@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, and_, delete, or_, select, true, tuple_, update
 
-from connector.store.models import dirty
+from connector.store.leases import Lease, hold, let_go, open_lease, revoke_dead
+from connector.store.models import contacts, dirty
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,78 @@ def claim(engine: Engine, owner: str, limit: int, lease_s: int, now: datetime | 
         rows = conn.execute(select(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(keys),
                                                 dirty.c.lease_owner == owner)).all()
     return [Mark(r.system, r.object_id, r.object_type, r.version, r.attempts, r.urgent) for r in rows]
+
+
+PREFIX = {"hubspot": "hs", "salesforce": "sf"}
+BUSY_S = 2.0  # a person another batch holds is tried again this much later
+
+
+def person_key(system: str, object_id: str) -> str:
+    return f"{PREFIX[system]}:{object_id}"
+
+
+def claim_people(engine: Engine, owner: str, limit: int, lease_s: float, now: datetime | None = None,
+                 urgent_only: bool = False) -> tuple[Lease, list[Mark]] | None:
+    """Claim up to `limit` due marks *by person*: open a lease, hold every key of each marked person
+    (both CRM ids of a linked contact), and lease all of their free marks, so the other side's mark of
+    the same person comes along instead of going to another worker. A person another live batch holds
+    is skipped and its marks pushed back by BUSY_S. None when nothing is due."""
+    now = now or datetime.now(UTC)
+    free = or_(dirty.c.lease_until.is_(None), dirty.c.lease_until < now)
+    with engine.begin() as conn:
+        revoke_dead(conn, now)  # first: on SQLite this write takes the lock for the whole claim
+        query = select(dirty.c.system, dirty.c.object_id).where(dirty.c.due_at <= now, free)
+        if urgent_only:
+            query = query.where(dirty.c.urgent.is_(True))
+        query = query.order_by(dirty.c.urgent.desc(), dirty.c.due_at).limit(limit)
+        if engine.dialect.name == "postgresql":
+            # Two claimers skip each other's candidates instead of queueing on them.
+            query = query.with_for_update(skip_locked=True)
+        candidates = [(row[0], row[1]) for row in conn.execute(query)]
+        if not candidates:
+            return None
+        units = _people_of(conn, candidates)
+        lease = open_lease(conn, owner, lease_s, now)
+        taken = hold(conn, lease, {k for unit in units for k in unit}, now)
+        whole = [unit for unit in units if unit <= taken]
+        let_go(conn, lease, taken - {k for unit in whole for k in unit})
+        held_keys = {k for unit in whole for k in unit}
+        wanted = sorted(_record(k) for k in held_keys)
+        busy = [c for c in candidates if person_key(*c) not in held_keys]
+        if busy:
+            conn.execute(update(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(busy), free)
+                         .values(due_at=now + timedelta(seconds=BUSY_S)))
+        if not wanted:
+            return lease, []
+        lock = select(dirty.c.system).where(tuple_(dirty.c.system, dirty.c.object_id).in_(wanted), free)
+        if engine.dialect.name == "postgresql":  # in key order, skipping rows an edge write holds right now
+            conn.execute(lock.order_by(dirty.c.system, dirty.c.object_id).with_for_update(skip_locked=True)).all()
+        conn.execute(update(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(wanted), free)
+                     .values(lease_owner=lease.mark_owner, lease_until=now + timedelta(seconds=lease_s)))
+        rows = conn.execute(select(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(wanted),
+                                                dirty.c.lease_owner == lease.mark_owner)).all()
+    return lease, [Mark(r.system, r.object_id, r.object_type, r.version, r.attempts, r.urgent) for r in rows]
+
+
+def _record(key: str) -> tuple[str, str]:
+    prefix, _, object_id = key.partition(":")
+    return ("hubspot" if prefix == "hs" else "salesforce", object_id)
+
+
+def _people_of(conn: object, records: list[tuple[str, str]]) -> list[frozenset[str]]:
+    """Each record's person as the set of keys it is known by: both ids of its linked contact, or itself."""
+    hs = [i for s, i in records if s == "hubspot"]
+    sf = [i for s, i in records if s == "salesforce"]
+    rows = conn.execute(select(contacts.c.hubspot_id, contacts.c.salesforce_id).where(  # type: ignore[attr-defined]
+        or_(contacts.c.hubspot_id.in_(hs), contacts.c.salesforce_id.in_(sf)))).all() if records else []
+    linked: dict[str, frozenset[str]] = {}
+    for row in rows:
+        unit = frozenset(k for k in (row.hubspot_id and f"hs:{row.hubspot_id}",
+                                     row.salesforce_id and f"sf:{row.salesforce_id}") if k)
+        for key in unit:
+            linked[key] = unit
+    units = {linked.get(person_key(s, i), frozenset({person_key(s, i)})) for s, i in records}
+    return sorted(units, key=sorted)
 
 
 def release(engine: Engine, done: Iterable[Mark], failed: Iterable[tuple[Mark, float]] = (),

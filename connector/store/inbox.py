@@ -25,7 +25,12 @@ from sqlalchemy import Connection, delete, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from connector.store.models import contacts, counters, dirty, engagement, inbox
+from connector.store.models import activity_hints, contacts, counters, dirty, engagement, inbox
+
+# A fact with this source is a hint (an outbound message's activity, unverified): it goes to
+# activity_hints, and the worker reads the record back before any fact reaches the ledger
+# (connector/engine/activity_hints.py).
+HINT_SOURCE = "salesforce_hint"
 
 try:  # a dozen times faster than json.dumps for an event; the stdlib's text is used whenever it refuses
     import orjson
@@ -150,12 +155,30 @@ def write_many(conn: Any, batches: list[Batch], *, counts: dict[str, float] | No
             marks[(m.system, m.object_id)] = m if seen is None or m.urgent or not seen.urgent else \
                 DirtyMark(m.system, m.object_id, m.object_type, True)
         facts.extend(batch_facts)
+    hints = {(f.event_type, f.event_key.partition(":")[2]): f for f in facts if f.source == HINT_SOURCE}
+    # Sorted, so that every writer locks rows in the same order: on PostgreSQL two requests (or a request
+    # and a worker's claim) that touch the same rows in different orders could otherwise deadlock.
+    facts = sorted({f.event_key: f for f in facts if f.source != HINT_SOURCE}.values(), key=lambda f: f.event_key)
+    ordered = [marks[k] for k in sorted(marks)]
+    hint_rows = [{"sobject": k[0], "record_id": k[1], "person_id": f.salesforce_id or "",
+                  "org_id": str(f.properties.get("org", ""))[:18], "received_at": now}
+                 for k, f in sorted(hints.items())]
     if isinstance(conn, Connection) and conn.dialect.name != "sqlite":
-        news = [_insert_events(conn, events, now) for events, _, _ in batches]
-        _upsert_marks(conn, list(marks.values()), now)
+        news = [_insert_events(conn, sorted(events, key=lambda e: e.source_event_id), now)
+                for events, _, _ in batches]
+        _upsert_marks(conn, ordered, now)
         _insert_facts(conn, facts)
+        if hint_rows:
+            stmt = postgresql.insert(activity_hints).values(hint_rows)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["sobject", "record_id"], set_={
+                "person_id": stmt.excluded.person_id, "received_at": stmt.excluded.received_at}))
     else:
-        news = _sqlite_write(conn, batches, list(marks.values()), facts, now)
+        news = _sqlite_write(conn, batches, ordered, facts, now)
+        if hint_rows:
+            cursor = _sqlite_driver(conn).cursor()
+            cursor.executemany(_SQLITE_HINTS, [(r["sobject"], r["record_id"], r["person_id"], r["org_id"],
+                                                _sqlite_time(now)) for r in hint_rows])
+            cursor.close()
     if counts is not None:
         for (events, _, _), new in zip(batches, news, strict=True):
             if events and new < len(events):
@@ -179,6 +202,11 @@ _SQLITE_DIRTY = (
 _SQLITE_ENGAGEMENT = (
     "INSERT INTO engagement (event_key, source, event_type, occurred_at, email, hubspot_id, salesforce_id,"
     " contact_id, content_id, properties) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (event_key) DO NOTHING"
+)
+_SQLITE_HINTS = (
+    "INSERT INTO activity_hints (sobject, record_id, person_id, org_id, received_at) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (sobject, record_id) DO UPDATE SET person_id = excluded.person_id,"
+    " received_at = excluded.received_at"
 )
 _SQLITE_COUNTERS = (
     "INSERT INTO counters (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
