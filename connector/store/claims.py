@@ -94,9 +94,15 @@ def claim_people(engine: Engine, owner: str, limit: int, lease_s: float, now: da
                          .values(due_at=now + timedelta(seconds=BUSY_S)))
         if not wanted:
             return lease, []
-        lock = select(dirty.c.system).where(tuple_(dirty.c.system, dirty.c.object_id).in_(wanted), free)
-        if engine.dialect.name == "postgresql":  # in key order, skipping rows an edge write holds right now
-            conn.execute(lock.order_by(dirty.c.system, dirty.c.object_id).with_for_update(skip_locked=True)).all()
+        if engine.dialect.name == "postgresql":
+            # Only rows this transaction could lock: a row an edge write or a releasing worker holds right now
+            # is skipped (it stays dirty and is claimed next time) rather than waited for while we hold others.
+            lock = select(dirty.c.system, dirty.c.object_id).where(
+                tuple_(dirty.c.system, dirty.c.object_id).in_(wanted), free)
+            wanted = [(r[0], r[1]) for r in conn.execute(
+                lock.order_by(dirty.c.system, dirty.c.object_id).with_for_update(skip_locked=True))]
+            if not wanted:
+                return lease, []
         conn.execute(update(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(wanted), free)
                      .values(lease_owner=lease.mark_owner, lease_until=now + timedelta(seconds=lease_s)))
         rows = conn.execute(select(dirty).where(tuple_(dirty.c.system, dirty.c.object_id).in_(wanted),
@@ -133,7 +139,9 @@ def release(engine: Engine, done: Iterable[Mark], failed: Iterable[tuple[Mark, f
     clear what another worker has claimed since. A dry run or a budget pause is no failure of the record:
     `count_attempts=False` then leaves the attempt count alone."""
     now = now or datetime.now(UTC)
-    done = list(done)
+    # In key order, as every writer of dirty rows locks them (no deadlocks on PostgreSQL).
+    done = sorted(done, key=lambda m: m.key)
+    failed = sorted(failed, key=lambda f: f[0].key)
     mine = dirty.c.lease_owner == owner if owner else true()
     with engine.begin() as conn:
         for mark in done:

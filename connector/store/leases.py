@@ -20,6 +20,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,13 +53,27 @@ def revoke_dead(conn: Connection, now: datetime) -> int:
     """Revoke every lapsed lease, and those of dead processes on this host (a SIGKILLed worker's people
     return at the next claim instead of after its lease). Run first in a claim's transaction: on SQLite
     that write takes the database lock before the claim reads anything."""
-    lapsed = conn.execute(update(leases).where(leases.c.lease_until < now).values(lease_until=None)).rowcount or 0
+    revoked = [row[0] for row in conn.execute(update(leases).where(leases.c.lease_until < now)
+                                              .values(lease_until=None).returning(leases.c.id))]
     mine = conn.execute(select(leases.c.id, leases.c.pid).where(leases.c.host == HOST,
                                                                  leases.c.lease_until.is_not(None))).all()
     dead = [row.id for row in mine if not _alive(row.pid)]
     if dead:
-        lapsed += conn.execute(update(leases).where(leases.c.id.in_(dead)).values(lease_until=None)).rowcount or 0
-    return lapsed
+        revoked += [row[0] for row in conn.execute(update(leases).where(leases.c.id.in_(dead))
+                                                   .values(lease_until=None).returning(leases.c.id))]
+    if revoked:  # their marks are free now too, not only when the marks' own lease_until passes
+        owned = dirty.c.lease_owner.in_([Lease(i, "", now).mark_owner for i in revoked])
+        lock_in_order(conn, owned)
+        conn.execute(update(dirty).where(owned).values(lease_owner=None, lease_until=None))
+    return len(revoked)
+
+
+def lock_in_order(conn: Connection, where: Any) -> None:
+    """PostgreSQL: lock these dirty rows in key order before a multi-row UPDATE (which would lock them in
+    scan order), the order every writer of dirty rows uses, so no two writers wait on each other in a cycle."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(dirty.c.system).where(where).order_by(dirty.c.system, dirty.c.object_id)
+                     .with_for_update()).all()
 
 
 def _alive(pid: int) -> bool:
@@ -107,6 +122,7 @@ def renew(engine: Engine, lease: Lease, lease_s: float, now: datetime | None = N
                              .values(lease_until=until, renewed_at=now)).rowcount
         if not alive:
             return False
+        lock_in_order(conn, dirty.c.lease_owner == lease.mark_owner)
         conn.execute(update(dirty).where(dirty.c.lease_owner == lease.mark_owner).values(lease_until=until))
     lease.until = until
     return True
