@@ -98,7 +98,8 @@ class Web(Model):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(2, ge=1, le=64)
-    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_body_bytes: int = Field(40 * 1024 * 1024, ge=1024, description="Largest request accepted. 40 MiB holds "
+                                "HubSpot's largest legitimate batch (100 events × 65,536-character values).")
     trusted_proxies: int = Field(0, ge=0, description="How many proxies' X-Forwarded-* headers to trust.")
     public_base_url: HttpUrl | None = Field(None, description="The URL the CRMs call, if not the one we see.")
     insecure_dev_mode: bool = Field(False, description="Accept unsigned webhooks. Refused unless both CRMs "
