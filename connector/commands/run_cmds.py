@@ -19,9 +19,15 @@ from connector.commands.common import fail, open_store, settings_from
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the webhook receivers, health checks and dashboard with gunicorn."""
+    from connector.settings.problems import ConfigError
+    from webhooks.security_policy import check_security
     from webhooks.server import serve as run_server
 
     settings = settings_from(ctx)
+    try:
+        check_security(settings)
+    except ConfigError as exc:
+        fail(str(exc), 2)
     open_store(settings, migrate=True)
     web = settings.app.web
     run_server(str(settings.path), host or web.host, port or web.port, workers or web.workers)

@@ -57,8 +57,8 @@ def test_outbound_activity_counts_only_once_salesforce_confirms_it(rig: Any) -> 
     org = os.environ["SALESFORCE_ORG_ID"].split(",")[0]
     for n, task in enumerate([real, "00T5e00000Forgd"]):  # the second was never in Salesforce: forged
         body = SOAP.format(org=org, n=n, task=task, who=lead_id)
-        path = "/webhooks/salesforce" + (f"/{rig.settings.secrets.get(rig.settings.app.salesforce.outbound_path_token_env)}"
-                                         if rig.settings.app.salesforce.outbound_path_token_env else "")
+        token = rig.settings.secrets.get(rig.settings.app.salesforce.outbound_path_token_env)
+        path = "/webhooks/salesforce" + (f"/{token}" if token else "")
         response = app.test_client().post(path, data=body, headers={"Content-Type": "text/xml"})
         assert response.status_code == 200, response.get_data(as_text=True)
     with rig.engine.connect() as conn:
