@@ -131,3 +131,21 @@ def _wait_for_signal() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.pass_context
+def prune(ctx: click.Context, dry_run: bool) -> None:
+    """Delete inbox events, audit rows, engagement facts and resolved dead letters older than
+    store.retention in app.yaml (run it daily; docs/DEPLOY.md)."""
+    from connector.store.prune import prune as run_prune
+
+    settings = settings_from(ctx)
+    engine = open_store(settings, migrate=True)
+    report = run_prune(engine, settings.app.store.retention, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    retention = settings.app.store.retention
+    click.echo(f"{verb}: " + ", ".join(f"{name} {count}" for name, count in report.deleted.items()))
+    click.echo(f"retention: inbox {retention.inbox_days} d, audit {retention.audit_days} d, engagement "
+               f"{retention.engagement_days} d, resolved dead letters {retention.dead_letters_days} d", err=True)

@@ -81,7 +81,8 @@ class Objects(Model):
 
 
 class Retention(Model):
-    inbox_days: int = Field(30, ge=1, description="Keep accepted webhook events this long (dedupe window).")
+    inbox_days: int = Field(30, ge=2, description="Keep accepted webhook events this long. It is also the "
+                            "dedupe window: at least 2 days, since HubSpot and Salesforce retry for about a day.")
     audit_days: int = Field(365, ge=1, description="Keep the audit of writes this long.")
     engagement_days: int = Field(730, ge=1, description="Keep engagement facts this long (scoring decays them).")
     dead_letters_days: int = Field(90, ge=1, description="Keep resolved dead letters this long.")

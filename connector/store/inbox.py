@@ -25,7 +25,7 @@ from sqlalchemy import Connection, delete, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from connector.store.models import activity_hints, contacts, counters, dirty, engagement, inbox
+from connector.store.models import activity_hints, audit, contacts, counters, dead_letters, dirty, engagement, inbox
 
 # A fact with this source is a hint (an outbound message's activity, unverified): it goes to
 # activity_hints, and the worker reads the record back before any fact reaches the ledger
@@ -376,8 +376,9 @@ def increment(conn: Any, counts: Mapping[str, float], now: datetime | None = Non
 def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str | None = None) -> int:
     """Forget what the store holds about one person (HubSpot privacy deletion / GDPR erasure).
 
-    Removes the contacts row and every engagement fact, and blanks the payloads of the inbox events
-    about their records. The inbox rows themselves stay, payload-free, so a late redelivery of an old
+    Removes every engagement fact, blanks the payloads of the inbox events about their records, the
+    before/after values of their audit rows and the payloads of their dead letters, and empties their
+    contacts row. The inbox rows themselves stay, payload-free, so a late redelivery of an old
     event stays a duplicate instead of bringing the data back. Returns the number of rows touched.
     """
     if not hubspot_id and not email:
@@ -413,6 +414,24 @@ def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str 
         touched += conn.execute(
             update(inbox).where(or_(*objects)).values(payload=literal({"erased": True}, inbox.c.payload.type))
         ).rowcount or 0
+    # The audit and dead letters keep that a write happened (the accounting), not what it wrote.
+    who_audit = [audit.c.contact_id.in_(contact_ids)] if contact_ids else []
+    if hubspot_ids:
+        who_audit.append((audit.c.system == "hubspot") & audit.c.object_id.in_(hubspot_ids))
+    if salesforce_ids:
+        who_audit.append((audit.c.system == "salesforce") & audit.c.object_id.in_(salesforce_ids))
+    if who_audit:
+        touched += conn.execute(update(audit).where(or_(*who_audit)).values(
+            before=None, after=None, message="erased (privacy deletion)")).rowcount or 0
+    who_dead = [dead_letters.c.contact_id.in_(contact_ids)] if contact_ids else []
+    if hubspot_ids:
+        who_dead.append((dead_letters.c.system == "hubspot") & dead_letters.c.object_id.in_(hubspot_ids))
+    if salesforce_ids:
+        who_dead.append((dead_letters.c.system == "salesforce") & dead_letters.c.object_id.in_(salesforce_ids))
+    if who_dead:
+        touched += conn.execute(update(dead_letters).where(or_(*who_dead)).values(
+            payload=literal({"erased": True}, dead_letters.c.payload.type), message="erased (privacy deletion)",
+        )).rowcount or 0
     if contact_ids:
         # Keep the row as a tombstone without personal data: the Salesforce record stays linked to it, and
         # the flag stops the next sync from creating the erased person in HubSpot again.
