@@ -37,13 +37,13 @@ class LeaseLost(Exception):
 
 class Fence:
     def __init__(self, engine: Engine, lease: Lease, lease_s: float, heartbeat_s: float,
-                 margin_s: float | None = None, renew_fn: Callable[..., bool] = renew) -> None:
+                 margin_s: float | None = None, renew_fn: Callable[..., bool] | None = None) -> None:
         self.engine, self.lease, self.lease_s, self.heartbeat_s = engine, lease, lease_s, heartbeat_s
         self.margin_s = heartbeat_s if margin_s is None else margin_s
         self.deadline = time.monotonic() + lease_s  # the lease was opened just now
         self.lost = False
         self.checks = 0
-        self._renew = renew_fn
+        self._renew = renew_fn or renew
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{lease.id}", daemon=True)
 

@@ -69,3 +69,36 @@ def test_outbound_activity_counts_only_once_salesforce_confirms_it(rig: Any) -> 
         facts = conn.execute(select(engagement.c.event_type, engagement.c.properties)).all()
         assert conn.execute(select(activity_hints)).all() == []
     assert [(f.event_type, f.properties["id"]) for f in facts] == [("call_completed", real)]
+
+
+def test_a_batch_that_lost_its_lease_writes_nothing(rig: Any, monkeypatch: Any) -> None:
+    """Fencing: the store stops answering the heartbeat mid-batch; the worker must not write after its
+    lease could have been taken over, nor record an outcome, and the people come back for the next pass."""
+    import dataclasses
+    import time as clock
+
+    import connector.engine.fencing as fencing
+
+    hs_id = rig.hs_create(email="fenced@example.com", firstname="Fen", lastname="Ced", company="Locks")
+    rig.mark("hubspot", hs_id)
+    worker = rig.settings.app.worker.model_copy(update={"lease_s": 5, "heartbeat_s": 1})
+    rig.worker.settings = dataclasses.replace(rig.settings, app=rig.settings.app.model_copy(update={"worker": worker}))
+
+    def unreachable(*_: Any, **__: Any) -> bool:
+        raise ConnectionError("store unreachable")
+
+    monkeypatch.setattr(fencing, "renew", unreachable)
+    rig.worker.on_plan = lambda _plan: clock.sleep(4.2)  # the batch outlives its lease minus the margin
+    before = rig.hs(hs_id)
+    report = rig.worker.run_batch()
+    assert report is not None and report.error and report.error.startswith("lease lost")
+    assert rig.link(hubspot_id=hs_id) is None, "no outcome recorded"
+    assert all(r.action != "create" for r in rig.audit_rows())
+    assert rig.hs(hs_id) == before, "no write-back to HubSpot after the fence refused"
+    assert not [r for r in rig.boxes.salesforce.state.records.get("Lead", {}).values()
+                if r.get("Email") == "fenced@example.com"]
+    monkeypatch.undo()
+    rig.worker.on_plan = None
+    clock.sleep(1.0)  # the abandoned lease lapses; its people are claimable again
+    rig.sync()
+    assert rig.link(hubspot_id=hs_id).salesforce_id
