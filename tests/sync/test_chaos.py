@@ -237,7 +237,7 @@ def _sf_create(boxes: Sandboxes, props: dict[str, str]) -> str:
         try:
             return str(api.Lead.create({"Email": props["email"], "FirstName": props["firstname"],
                                         "LastName": props["lastname"], "Company": props["company"]})["id"])
-        except Exception:  # noqa: BLE001 - retried, then raised below
+        except Exception:
             if attempt == 9:
                 raise
             time.sleep(0.1)
