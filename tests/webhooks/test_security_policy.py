@@ -49,12 +49,10 @@ def test_the_outbound_path_token_is_required_when_public(tmp_path: Path, store_u
     text = (REPO / "app.yaml").read_text()
     if public:
         text = text.replace("  trusted_proxies: 0\n", f"  trusted_proxies: 0\n  public_base_url: {public}\n")
-    text = text.replace("  org_ids_env: SALESFORCE_ORG_ID", "  outbound_path_token_env: OUTBOUND_TOKEN\n"
-                                                              "  org_ids_env: SALESFORCE_ORG_ID")
     (tmp_path / "app.yaml").write_text(text)
     for sub in ("mappings", "config"):
         (tmp_path / sub).symlink_to(REPO / sub)
-    extra = {"OUTBOUND_TOKEN": token} if token else {}
+    extra = {"SALESFORCE_OUTBOUND_TOKEN": token} if token else {}
     settings = load_settings(tmp_path / "app.yaml", env=env_for(store_url, **extra), check_env=False)
     problems = security_problems(settings)
     assert bool(problems) is refused
@@ -62,4 +60,4 @@ def test_the_outbound_path_token_is_required_when_public(tmp_path: Path, store_u
         (problem,) = problems
         line = text.splitlines()[problem.line - 1]
         assert "outbound_path_token_env" in line, "the error points at the line to fix"
-        assert "OUTBOUND_TOKEN is not set" in problem.message and "openssl rand" in problem.hint
+        assert "SALESFORCE_OUTBOUND_TOKEN is not set" in problem.message and "openssl rand" in problem.hint
