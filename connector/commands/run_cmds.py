@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from connector.commands.common import fail, open_store, settings_from
+from connector.commands.common import EXIT_CONFIG, fail, open_store, settings_from
 
 
 @click.command()
@@ -27,7 +27,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     try:
         check_security(settings)
     except ConfigError as exc:
-        fail(str(exc), 2)
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        fail(f"{len(exc.problems)} problem(s) in the configuration; nothing was started.", EXIT_CONFIG)
     open_store(settings, migrate=True)
     web = settings.app.web
     run_server(str(settings.path), host or web.host, port or web.port, workers or web.workers)
@@ -141,7 +143,7 @@ def prune(ctx: click.Context, dry_run: bool) -> None:
     store.retention in app.yaml (run it daily; docs/DEPLOY.md)."""
     from connector.store.prune import prune as run_prune
 
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, check_env=False)  # the store only: no CRM secret is needed
     engine = open_store(settings, migrate=True)
     report = run_prune(engine, settings.app.store.retention, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"

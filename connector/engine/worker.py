@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -187,7 +188,9 @@ class Worker:
         busy_ids = {k.partition(":")[2] for ks, ok in zip(keys, keep, strict=True) if not ok for k in ks}
         gathered.people = [p for p, ok in zip(gathered.people, keep, strict=True) if ok]
         busy = [m for m in marks if m.object_id in busy_ids]
-        release(self.engine, [], [(m, BUSY_S) for m in busy], owner=lease.mark_owner, count_attempts=False)
+        # Jittered: two batches that each hold a key the other needs must not meet again in lockstep.
+        back = BUSY_S * (1 + random.random())
+        release(self.engine, [], [(m, back) for m in busy], owner=lease.mark_owner, count_attempts=False)
         log.info("%d people are held by another worker; they come back in %.0f s", keep.count(False), BUSY_S)
         return [m for m in marks if m.object_id not in busy_ids]
 
