@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import requests
+from secret_scan import SECRET_NAMES
 from sqlalchemy import func, select, text
 
 from connector.engine.clients import build_clients
@@ -219,6 +220,15 @@ def test_chaos_converges_with_nothing_lost_or_doubled(config_dir: Path, tmp_path
         keys = Counter(t.get("Nurture_Alert_Key__c") for t in boxes.salesforce.state.records.get("Task", {}).values()
                        if t.get("Nurture_Alert_Key__c"))
         assert all(count == 1 for count in keys.values())
+        # The processes' own logs (JSON lines on stderr) must not carry a secret either (tests/secret_scan.py
+        # covers this process's records).
+        secrets = {name: value for name, value in env.items() if SECRET_NAMES.search(name) and len(value) >= 8
+                   and not value.startswith(("/", "http"))}
+        logs = list(tmp_path.glob("*.log"))
+        assert len(logs) >= 4 and any(f.stat().st_size for f in logs)
+        for log_file in logs:
+            text_ = log_file.read_text(errors="replace")
+            assert not [n for n, v in secrets.items() if v in text_], f"{log_file.name} logged a secret value"
         print(f"chaos: {fleet.kills} kills, backlog at the end {backlog}, leases in flight {live}")
         engine.dispose()
     finally:
