@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,9 @@ from sqlalchemy import Engine, text
 from connector.store import open_engine, upgrade
 
 REPO = Path(__file__).resolve().parent.parent
+# Every log record of the run is scanned for the configured secret values (tests/secret_scan.py).
+sys.path.insert(0, str(REPO / "tests"))
+pytest_plugins = ["secret_scan"]
 
 # Values for every secret the shipped app.yaml names, so tests can load it as an admin would.
 SHIPPED_ENV = {

@@ -19,6 +19,7 @@ from connector.store import open_engine
 from webhooks import engagement, health, hubspot, openapi, salesforce
 from webhooks.edge import Edge
 from webhooks.guards import json_response
+from webhooks.security_policy import check_security
 
 log = logging.getLogger("webhooks")
 
@@ -32,9 +33,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """
     if settings is None:
         settings = load_settings(config_path or os.environ.get("NURTURE_CONFIG", "app.yaml"), check_env=False)
+    check_security(settings)  # refuse to start with a webhook check off (docs/SECURITY.md)
     web = settings.app.web
+    if web.insecure_dev_mode:
+        log.warning("web.insecure_dev_mode: unsigned HubSpot and engagement webhooks are accepted (sandbox only)")
     if engine is None:
-        engine = open_engine(settings.store_url)
+        engine = open_engine(settings.store_url, pool_size=settings.app.store.pool_size)
 
     app = Flask(__name__)
     app.config.update(

@@ -12,6 +12,7 @@ from typing import Any
 
 from connector.store.inbox import DirtyMark, InboxEvent
 from webhooks.guards import fail, load_json
+from webhooks.limits import by_reference
 
 MAX_EVENTS = 1000  # HubSpot sends at most 100; more is not HubSpot, and the size limit bounds it anyway
 
@@ -108,7 +109,7 @@ def _one(batch: HubSpotBatch, index: int, item: Any, portal_id: int | None) -> N
         kind,
         occurred_at,
         # A privacy deletion must leave nothing personal behind, so only its identifiers are kept.
-        _privacy_safe(item) if kind == "privacy_deleted" else item,
+        _privacy_safe(item) if kind == "privacy_deleted" else by_reference(item),
     ))
     marks = batch.marks
     for contact_id in ids:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from connector.engine.activity_hints import READ_FIELDS, hint, people_of
 from connector.store.inbox import DirtyMark, EngagementFact, InboxEvent
 from webhooks.guards import fail
 
@@ -26,8 +27,6 @@ XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 MAX_NOTIFICATIONS = 100
 SF_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 SOBJECT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
-# Key prefixes of the people records a Task or CampaignMember points at.
-PERSON_PREFIXES = {"00Q": "Lead", "003": "Contact"}
 
 ACK = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -114,42 +113,17 @@ def _one(message: OutboundMessage, index: int, item: Element, context: dict[str,
     ))
     for person_id, person_type in _people(sobject_type, record_id, fields):
         message.marks.append(DirtyMark("salesforce", person_id, person_type))
-    fact = _engagement(sobject_type, record_id, fields, message.organization_id)
-    if fact is not None:
-        message.facts.append(fact)
+    # Activity is a hint, not a fact: the worker reads the record back from Salesforce before the ledger
+    # believes it (a forged message with a known OrganizationId must not create engagement).
+    if sobject_type in READ_FIELDS:
+        people = _people(sobject_type, record_id, fields)
+        if people:
+            message.facts.append(hint(sobject_type, record_id, people[0][0], message.organization_id,
+                                      datetime.now(UTC)))
 
 
 def _people(sobject_type: str, record_id: str, fields: dict[str, str | None]) -> list[tuple[str, str]]:
-    if sobject_type in ("Lead", "Contact"):
-        return [(record_id, sobject_type)]
-    people = []
-    for key in ("WhoId", "LeadId", "ContactId"):
-        value = fields.get(key)
-        if value and SF_ID.fullmatch(value) and value[:3] in PERSON_PREFIXES:
-            people.append((value, PERSON_PREFIXES[value[:3]]))
-    return people
-
-
-def _engagement(sobject_type: str, record_id: str, fields: dict[str, str | None], org: str) -> EngagementFact | None:
-    """Sales activity that counts as engagement: a completed call, a meeting, a campaign response."""
-    people = _people(sobject_type, record_id, fields)
-    when = _timestamp(fields.get("CompletedDateTime") or fields.get("LastModifiedDate") or fields.get("SystemModstamp"))
-    if not people or when is None:
-        return None
-    event_type = None
-    if sobject_type == "Task" and fields.get("Status") == "Completed":
-        event_type = "call_completed" if fields.get("TaskSubtype") == "Call" else None
-    elif sobject_type == "Event":
-        event_type = "meeting_booked"
-    elif sobject_type == "CampaignMember" and fields.get("HasResponded") == "true":
-        event_type = "campaign_response"
-    if event_type is None:
-        return None
-    return EngagementFact(
-        event_key=f"salesforce:{org[:15]}:{sobject_type}:{record_id}:{event_type}",
-        source="salesforce", event_type=event_type, occurred_at=when, salesforce_id=people[0][0],
-        content_id=fields.get("CampaignId"), properties={"sobject": sobject_type, "id": record_id},
-    )
+    return [(i, t) for i, t in people_of(sobject_type, record_id, fields) if SF_ID.fullmatch(i)]
 
 
 def _timestamp(value: str | None) -> datetime | None:

@@ -40,7 +40,7 @@ def open_store(settings: Settings, migrate: bool = True) -> Engine:
 
     url = settings.store_url
     try:
-        engine = open_engine(url)
+        engine = open_engine(url, pool_size=settings.app.store.pool_size)
         if migrate:
             upgrade(engine)
     except Exception as exc:

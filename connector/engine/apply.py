@@ -5,11 +5,12 @@ upserts keyed by email / HubSpot id, and the merge base is saved only after the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from connector.core.pair import SalesforceRecord
 from connector.crm.errors import RecordError
@@ -169,14 +170,18 @@ def _unknown(step: Step) -> RecordError:
 
 
 def record_outcome(engine: Engine, run_id: str, plan: BatchPlan, outcome: Outcome,
-                   nurture: NurtureOutcome | None = None) -> list[int]:
-    """Save links, merge bases and brain state, audit and dead letters in one transaction. Returns contact ids."""
+                   nurture: NurtureOutcome | None = None,
+                   fence: Callable[[Connection], None] | None = None) -> list[int]:
+    """Save links, merge bases and brain state, audit and dead letters in one transaction. Returns contact ids.
+    `fence` runs first inside that transaction and raises if the batch's lease has lapsed (engine/fencing.py)."""
     now = datetime.now(UTC)
     contact_ids: list[int] = []
     dead_by_person: dict[int, list[tuple[Step, RecordError]]] = {}
     for step, error in outcome.dead:
         dead_by_person.setdefault(step.person, []).append((step, error))
     with engine.begin() as conn:
+        if fence is not None:
+            fence(conn)
         for index, person in enumerate(plan.people):
             pair = plan.pairs[index]
             link = person.link

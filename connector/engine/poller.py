@@ -20,6 +20,7 @@ from connector.core.pair import HubSpotRecord, SalesforceRecord
 from connector.engine.clients import Clients
 from connector.engine.lookup import hubspot_properties, salesforce_fields
 from connector.settings.mapping_config import MappingConfig
+from connector.store.exclusive import exclusive
 from connector.store.inbox import DirtyMark, record
 from connector.store.models import cursors
 
@@ -32,6 +33,7 @@ MARK_BATCH = 500
 class PollReport:
     marked: dict[str, int] = field(default_factory=dict)  # source -> records marked
     cursors: dict[str, str] = field(default_factory=dict)
+    skipped: bool = False  # another process was polling
 
 
 def get_cursor(engine: Engine, name: str) -> datetime | None:
@@ -53,7 +55,18 @@ def set_cursor(engine: Engine, name: str, value: datetime) -> None:
 def poll(engine: Engine, clients: Clients, mapping: MappingConfig, prefix: str = "poll",
          since: datetime | None = None, limit: int | None = None, dry_run: bool = False,
          progress: Callable[[str, int], None] | None = None) -> PollReport:
-    """Mark every record changed since its cursor (or `since`); advance the cursors unless dry_run."""
+    """Mark every record changed since its cursor (or `since`); advance the cursors unless dry_run.
+
+    One poller at a time per installation (an advisory lock): two would read the same pages, spend the
+    API budget twice and race on the cursors. A poll that finds the lock held is skipped (`skipped`)."""
+    with exclusive(engine, f"poller:{prefix}", wait=False) as mine:
+        if not mine:
+            return PollReport(skipped=True)
+        return _poll(engine, clients, mapping, prefix, since, limit, dry_run, progress)
+
+
+def _poll(engine: Engine, clients: Clients, mapping: MappingConfig, prefix: str, since: datetime | None,
+          limit: int | None, dry_run: bool, progress: Callable[[str, int], None] | None) -> PollReport:
     report = PollReport()
     sources: list[tuple[str, Callable[[datetime], Iterator[HubSpotRecord | SalesforceRecord]], str, str]] = [
         ("hubspot", lambda t: clients.hubspot.modified_since(t, hubspot_properties(mapping)), "hubspot", "contact")]

@@ -17,11 +17,15 @@ from connector.store.models import contacts
 
 def mark_due(engine: Engine, now: datetime | None = None, limit: int = 1000) -> int:
     now = now or datetime.now(UTC)
+    query = (select(contacts.c.id, contacts.c.hubspot_id, contacts.c.salesforce_id, contacts.c.salesforce_type)
+             .where(contacts.c.next_due_at <= now, contacts.c.deleted_at.is_(None))
+             .order_by(contacts.c.next_due_at).limit(limit))
+    if engine.dialect.name == "postgresql":
+        # Every worker runs the scheduler: each takes the due contacts nobody else is taking right now,
+        # so a due touch is marked once, not once per worker.
+        query = query.with_for_update(skip_locked=True)
     with engine.begin() as conn:
-        rows = conn.execute(select(contacts.c.id, contacts.c.hubspot_id, contacts.c.salesforce_id,
-                                   contacts.c.salesforce_type)
-                            .where(contacts.c.next_due_at <= now, contacts.c.deleted_at.is_(None))
-                            .order_by(contacts.c.next_due_at).limit(limit)).all()
+        rows = conn.execute(query).all()
         marks = [DirtyMark("hubspot", r.hubspot_id, "contact", urgent=False) if r.hubspot_id
                  else DirtyMark("salesforce", r.salesforce_id, r.salesforce_type or "Lead", urgent=False)
                  for r in rows if r.hubspot_id or r.salesforce_id]

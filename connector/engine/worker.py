@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -17,20 +18,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from connector.crm.errors import BudgetExhausted, CrmError, RetryableError, SessionExpired
+from connector.engine.activity_hints import verify_hints
 from connector.engine.apply import apply_plan, record_outcome
 from connector.engine.clients import Clients
 from connector.engine.executors import execute
-from connector.engine.gather import gather
+from connector.engine.fencing import Fence, LeaseLost, fenced
+from connector.engine.freshness import moved_people, without
+from connector.engine.gather import Gathered, Person, gather
 from connector.engine.lookup import LiveLookup, Lookup
 from connector.engine.nurture_step import derive_engagement, make_brain, think
 from connector.engine.plan import BatchPlan, build_plan
 from connector.engine.scheduler import mark_due
 from connector.settings import Settings
 from connector.store.audit_log import write_dead_letter
-from connector.store.claims import Mark, claim, release, renew
+from connector.store.claims import BUSY_S, Mark, claim_people, release
+from connector.store.leases import Lease, close_lease, hold, holds_lease, let_go
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +96,32 @@ class Worker:
         return self._lengths
 
     def run_batch(self, urgent_only: bool = False) -> BatchReport | None:
+        """Claim people (not records), then reconcile them under a fenced, heart-beaten lease."""
         cfg = self.settings.app.worker
-        marks = claim(self.engine, self.owner, cfg.batch_size, cfg.lease_s, urgent_only=urgent_only)
-        if not marks:
+        claimed = claim_people(self.engine, self.owner, cfg.batch_size, cfg.lease_s, urgent_only=urgent_only)
+        if claimed is None:
             return None
-        started = time.monotonic()
+        lease, marks = claimed
         report = BatchReport(uuid.uuid4().hex, len(marks), 0)
+        try:
+            if marks:
+                heartbeat = min(cfg.heartbeat_s, cfg.lease_s / 3)
+                with Fence(self.engine, lease, cfg.lease_s, heartbeat) as fence:
+                    self._reconcile(lease, marks, fence, report)
+        finally:
+            close_lease(self.engine, lease)
+        return report
+
+    def _reconcile(self, lease: Lease, marks: list[Mark], fence: Fence, report: BatchReport) -> None:
+        started = time.monotonic()
+        owner = lease.mark_owner
+        clients = fenced(self.clients, fence)
         try:
             if not all(m.urgent for m in marks):
                 self.clients.budget.check("salesforce", urgent=False)
+            self._verify_hints(marks)
             gathered = gather(self.engine, self.settings.mapping, self.lookup, marks)
+            marks = self._hold_people(lease, gathered, marks)
             plan = build_plan(self.settings.mapping, gathered, self.lengths())
             now = self.clock()
             if not self.dry_run:
@@ -110,36 +131,74 @@ class Worker:
             if self.on_plan:
                 self.on_plan(plan)
             if self.dry_run:  # leave them dirty, leases dropped, attempts untouched
-                release(self.engine, [], [(m, 0.0) for m in marks], owner=self.owner, count_attempts=False)
-                return report
-            if not renew(self.engine, self.owner, marks, cfg.lease_s):
-                # The reads took longer than the lease and another worker has these now: let it finish.
-                report.error = "lease lost before writing; another worker took the batch"
-                return report
-            outcome = apply_plan(plan, self.clients, self.settings.mapping)
-            execute(self.settings, self.clients, plan, nurture, now,
+                release(self.engine, [], [(m, 0.0) for m in marks], owner=owner, count_attempts=False)
+                return
+            fence.check("the re-read before writing")
+            moved = moved_people(plan, self.lookup)
+            for what in moved.values():
+                log.info("%s changed since it was read; not overwriting it in this pass", what)
+            outcome = apply_plan(without(plan, set(moved)), clients, self.settings.mapping)
+            for index in moved:
+                outcome.failed_sides.setdefault(index, set()).update({"hubspot", "salesforce"})
+            execute(self.settings, clients, plan, nurture, now,
                     write_ok=lambda i: i not in outcome.failed_sides)
-            record_outcome(self.engine, report.run_id, plan, outcome, nurture)
+            record_outcome(self.engine, report.run_id, plan, outcome, nurture,
+                           fence=lambda conn: _still_held(conn, lease))
             report.touches, report.tasks = nurture.touches, nurture.tasks
+        except LeaseLost as exc:
+            # Another worker holds these people now (or will once the lease lapses): it does the work.
+            # Nothing is released: the marks are its, or come back when our lease runs out.
+            report.error = f"lease lost: {exc}"
+            log.warning("batch abandoned (run %s): %s", report.run_id, exc)
+            return
         except Exception as exc:  # a CRM refusal, an outage, or a bug: never lose the marks, never spin
             report.error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, CrmError) else str(exc)
             if isinstance(exc, CrmError | BudgetExhausted):
                 log.warning("batch of %d failed, will retry: %s", len(marks), exc)
             else:
                 log.exception("batch of %d failed unexpectedly (run %s), will retry", len(marks), report.run_id)
-            self._give_up_or_retry(marks, report.run_id, exc)
-            return report
+            self._give_up_or_retry(marks, report.run_id, exc, owner)
+            return
         report.writes, report.creates, report.dead_letters = outcome.writes, outcome.creates, outcome.dead_letters
-        retry_ids = {i for p in outcome.retry_people for i in _ids(plan, p)}
+        moved_ids = {i for p in moved for i in _ids(plan, p)}
+        retry_ids = {i for p in outcome.retry_people for i in _ids(plan, p)} - moved_ids
         again = [m for m in marks if m.object_id in retry_ids]
-        report.retried = len(again)
-        release(self.engine, [m for m in marks if m.object_id not in retry_ids],
-                [(m, self._backoff(m)) for m in again], owner=self.owner)
+        report.retried = len(again) + len([m for m in marks if m.object_id in moved_ids])
+        release(self.engine, [m for m in marks if m.object_id not in retry_ids | moved_ids],
+                [(m, self._backoff(m)) for m in again], owner=owner)
+        # A moved field is no failure of the record: back soon, attempts untouched.
+        release(self.engine, [], [(m, BUSY_S) for m in marks if m.object_id in moved_ids], owner=owner,
+                count_attempts=False)
         report.seconds = time.monotonic() - started
         log.info("batch done", extra={"ctx_run_id": report.run_id, "ctx_claimed": report.claimed,
                                       "ctx_writes": report.writes, "ctx_creates": report.creates,
                                       "ctx_dead_letters": report.dead_letters})
-        return report
+
+    def _hold_people(self, lease: Lease, gathered: Gathered, marks: list[Mark]) -> list[Mark]:
+        """Hold every key the gathered people are known by (ids found by email, merges, conversions, and
+        the email itself). A person another batch holds under one of them is dropped from this batch and
+        its marks come back in BUSY_S; the kept marks are returned."""
+        keys = [_person_keys(p) for p in gathered.people]
+        with self.engine.begin() as conn:
+            taken = hold(conn, lease, {k for ks in keys for k in ks}, self.clock())
+            keep = [ks <= taken for ks in keys]
+            let_go(conn, lease, taken - {k for ks, ok in zip(keys, keep, strict=True) if ok for k in ks})
+        if all(keep):
+            return marks
+        busy_ids = {k.partition(":")[2] for ks, ok in zip(keys, keep, strict=True) if not ok for k in ks}
+        gathered.people = [p for p, ok in zip(gathered.people, keep, strict=True) if ok]
+        busy = [m for m in marks if m.object_id in busy_ids]
+        # Jittered: two batches that each hold a key the other needs must not meet again in lockstep.
+        back = BUSY_S * (1 + random.random())
+        release(self.engine, [], [(m, back) for m in busy], owner=lease.mark_owner, count_attempts=False)
+        log.info("%d people are held by another worker; they come back in %.0f s", keep.count(False), BUSY_S)
+        return [m for m in marks if m.object_id not in busy_ids]
+
+    def _verify_hints(self, marks: list[Mark]) -> None:
+        """Believe Salesforce activity only once read back from Salesforce (connector/engine/activity_hints.py)."""
+        people = [m.object_id for m in marks if m.system == "salesforce"]
+        if people:
+            verify_hints(self.engine, self.clients.salesforce, people, self.clock())
 
     def drain(self, max_batches: int = 1_000_000) -> RunTotals:
         """Work until nothing is due (what `worker --once` does)."""
@@ -175,13 +234,13 @@ class Worker:
             elif report.claimed < cfg.batch_size:
                 stop.wait(cfg.coalesce_s)
 
-    def _give_up_or_retry(self, marks: list[Mark], run_id: str, exc: Exception) -> None:
+    def _give_up_or_retry(self, marks: list[Mark], run_id: str, exc: Exception, owner: str) -> None:
         """Back off. A budget pause is no failure of the records. A CRM that is down, rate-limiting or
         refusing our credentials fails every record alike: those back off but never become dead letters
         (they would only hide the outage). Anything else that fails a batch max_attempts times is a dead
         letter, so one poison record cannot block the rest forever."""
         if isinstance(exc, BudgetExhausted):
-            release(self.engine, [], [(m, 60.0) for m in marks], owner=self.owner, count_attempts=False)
+            release(self.engine, [], [(m, 60.0) for m in marks], owner=owner, count_attempts=False)
             return
         limit = self.settings.app.worker.max_attempts
         systemic = isinstance(exc, RetryableError | SessionExpired) or getattr(exc, "status", None) in (401, 403)
@@ -193,10 +252,31 @@ class Worker:
                     write_dead_letter(conn, run_id, mark.system, mark.object_type, mark.object_id, "reconcile",
                                       {}, getattr(exc, "code", None) or "GAVE_UP",
                                       f"gave up after {mark.attempts + 1} attempts: {message}")
-        release(self.engine, spent, [(m, self._backoff(m)) for m in marks if m not in spent], owner=self.owner)
+        release(self.engine, spent, [(m, self._backoff(m)) for m in marks if m not in spent], owner=owner)
 
     def _backoff(self, mark: Mark) -> float:
         return min(3600.0, 5.0 * (2 ** mark.attempts))
+
+
+def _still_held(conn: Connection, lease: Lease) -> None:
+    """The fencing check inside record_outcome's transaction: no outcome is recorded by a lapsed lease."""
+    if not holds_lease(conn, lease, datetime.now(UTC)):
+        raise LeaseLost(f"lease {lease.id} lapsed before its outcome was recorded")
+
+
+def _person_keys(person: Person) -> frozenset[str]:
+    keys = set()
+    for hid in (person.link.hubspot_id, person.hubspot.id if person.hubspot else None):
+        if hid:
+            keys.add(f"hs:{hid}")
+    for sid in (person.link.salesforce_id, person.salesforce.id if person.salesforce else None):
+        if sid:
+            keys.add(f"sf:{sid}")
+    email = (person.link.email or (person.hubspot.properties.get("email") if person.hubspot else None)
+             or (person.salesforce.fields.get("Email") if person.salesforce else None))
+    if isinstance(email, str) and email.strip():
+        keys.add(f"email:{email.strip().lower()}")
+    return frozenset(keys)
 
 
 def _ids(plan: BatchPlan, index: int) -> set[str]:

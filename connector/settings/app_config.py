@@ -121,17 +121,31 @@ class Objects(Model):
     salesforce: list[Literal["Lead", "Contact"]] = Field(default_factory=lambda: ["Lead", "Contact"])
 
 
+class Retention(Model):
+    inbox_days: int = Field(30, ge=2, description="Keep accepted webhook events this long. It is also the "
+                            "dedupe window: at least 2 days, since HubSpot and Salesforce retry for about a day.")
+    audit_days: int = Field(365, ge=1, description="Keep the audit of writes this long.")
+    engagement_days: int = Field(730, ge=1, description="Keep engagement facts this long (scoring decays them).")
+    dead_letters_days: int = Field(90, ge=1, description="Keep resolved dead letters this long.")
+
+
 class Store(Model):
     url: str = Field("sqlite:///nurture.db", description="sqlite:///path.db or postgresql://user@host/db")
+    pool_size: int = Field(5, ge=1, le=100, description="Connections per process (PostgreSQL: × processes "
+                                                        "must stay under max_connections).")
+    retention: Retention = Retention()
 
 
 class Web(Model):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(2, ge=1, le=64)
-    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_body_bytes: int = Field(40 * 1024 * 1024, ge=1024, description="Largest request accepted. 40 MiB holds "
+                                "HubSpot's largest legitimate batch (100 events × 65,536-character values).")
     trusted_proxies: int = Field(0, ge=0, description="How many proxies' X-Forwarded-* headers to trust.")
     public_base_url: HttpUrl | None = Field(None, description="The URL the CRMs call, if not the one we see.")
+    insecure_dev_mode: bool = Field(False, description="Accept unsigned webhooks. Refused unless both CRMs "
+                                                       "are the local sandbox (docs/SECURITY.md).")
 
 
 class EngagementSource(Model):
@@ -148,7 +162,9 @@ class Engagement(Model):
 
 class Worker(Model):
     batch_size: int = Field(100, ge=1, le=100)
-    lease_s: int = Field(600, ge=10, description="How long a claim holds; well above a batch under retries.")
+    lease_s: int = Field(15, ge=5, description="How long a claim holds without a heartbeat: a dead worker's "
+                         "people return after this (docs/ARCHITECTURE.md, concurrency).")
+    heartbeat_s: float = Field(5, gt=0, description="How often a working batch renews its lease (at most lease_s/3).")
     idle_sleep_s: float = Field(0.5, gt=0)
     coalesce_s: float = Field(
         0.75, ge=0, description="After a part-full batch, wait this long so a burst's marks (and our own "

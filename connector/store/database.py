@@ -21,14 +21,19 @@ def is_sqlite(url: str) -> bool:
     return make_url(normalize_url(url)).get_backend_name() == "sqlite"
 
 
-def open_engine(url: str, pool_size: int = 8, **kwargs: Any) -> Engine:
+def open_engine(url: str, pool_size: int = 5, **kwargs: Any) -> Engine:
     """An engine for the store. Open it in the process that uses it (after gunicorn's fork, not before):
-    pooled connections must not cross a fork."""
+    pooled connections must not cross a fork.
+
+    PostgreSQL: at most 2 × pool_size connections per process (pool plus as many overflow), so an
+    installation needs (serve processes + worker processes) × 2 × store.pool_size under the server's
+    max_connections (docs/DEPLOY.md)."""
     url = normalize_url(url)
     # hide_parameters: a failed statement's message must not carry payloads (or secrets) into logs.
     kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, **kwargs)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
+                             pool_recycle=1800, **kwargs)
     memory = make_url(url).database in (None, "", ":memory:")
     # A file database keeps a small pool: closing the last connection of a WAL database checkpoints it,
     # about 1 ms, which at webhook rates costs more than the insert itself. An in-memory database must

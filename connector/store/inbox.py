@@ -25,7 +25,12 @@ from sqlalchemy import Connection, delete, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from connector.store.models import contacts, counters, dirty, engagement, inbox
+from connector.store.models import activity_hints, audit, contacts, counters, dead_letters, dirty, engagement, inbox
+
+# A fact with this source is a hint (an outbound message's activity, unverified): it goes to
+# activity_hints, and the worker reads the record back before any fact reaches the ledger
+# (connector/engine/activity_hints.py).
+HINT_SOURCE = "salesforce_hint"
 
 try:  # a dozen times faster than json.dumps for an event; the stdlib's text is used whenever it refuses
     import orjson
@@ -150,12 +155,30 @@ def write_many(conn: Any, batches: list[Batch], *, counts: dict[str, float] | No
             marks[(m.system, m.object_id)] = m if seen is None or m.urgent or not seen.urgent else \
                 DirtyMark(m.system, m.object_id, m.object_type, True)
         facts.extend(batch_facts)
+    hints = {(f.event_type, f.event_key.partition(":")[2]): f for f in facts if f.source == HINT_SOURCE}
+    # Sorted, so that every writer locks rows in the same order: on PostgreSQL two requests (or a request
+    # and a worker's claim) that touch the same rows in different orders could otherwise deadlock.
+    facts = sorted({f.event_key: f for f in facts if f.source != HINT_SOURCE}.values(), key=lambda f: f.event_key)
+    ordered = [marks[k] for k in sorted(marks)]
+    hint_rows = [{"sobject": k[0], "record_id": k[1], "person_id": f.salesforce_id or "",
+                  "org_id": str(f.properties.get("org", ""))[:18], "received_at": now}
+                 for k, f in sorted(hints.items())]
     if isinstance(conn, Connection) and conn.dialect.name != "sqlite":
-        news = [_insert_events(conn, events, now) for events, _, _ in batches]
-        _upsert_marks(conn, list(marks.values()), now)
+        news = [_insert_events(conn, sorted(events, key=lambda e: e.source_event_id), now)
+                for events, _, _ in batches]
+        _upsert_marks(conn, ordered, now)
         _insert_facts(conn, facts)
+        if hint_rows:
+            stmt = postgresql.insert(activity_hints).values(hint_rows)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["sobject", "record_id"], set_={
+                "person_id": stmt.excluded.person_id, "received_at": stmt.excluded.received_at}))
     else:
-        news = _sqlite_write(conn, batches, list(marks.values()), facts, now)
+        news = _sqlite_write(conn, batches, ordered, facts, now)
+        if hint_rows:
+            cursor = _sqlite_driver(conn).cursor()
+            cursor.executemany(_SQLITE_HINTS, [(r["sobject"], r["record_id"], r["person_id"], r["org_id"],
+                                                _sqlite_time(now)) for r in hint_rows])
+            cursor.close()
     if counts is not None:
         for (events, _, _), new in zip(batches, news, strict=True):
             if events and new < len(events):
@@ -179,6 +202,11 @@ _SQLITE_DIRTY = (
 _SQLITE_ENGAGEMENT = (
     "INSERT INTO engagement (event_key, source, event_type, occurred_at, email, hubspot_id, salesforce_id,"
     " contact_id, content_id, properties) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (event_key) DO NOTHING"
+)
+_SQLITE_HINTS = (
+    "INSERT INTO activity_hints (sobject, record_id, person_id, org_id, received_at) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (sobject, record_id) DO UPDATE SET person_id = excluded.person_id,"
+    " received_at = excluded.received_at"
 )
 _SQLITE_COUNTERS = (
     "INSERT INTO counters (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
@@ -348,8 +376,9 @@ def increment(conn: Any, counts: Mapping[str, float], now: datetime | None = Non
 def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str | None = None) -> int:
     """Forget what the store holds about one person (HubSpot privacy deletion / GDPR erasure).
 
-    Removes the contacts row and every engagement fact, and blanks the payloads of the inbox events
-    about their records. The inbox rows themselves stay, payload-free, so a late redelivery of an old
+    Removes every engagement fact, blanks the payloads of the inbox events about their records, the
+    before/after values of their audit rows and the payloads of their dead letters, and empties their
+    contacts row. The inbox rows themselves stay, payload-free, so a late redelivery of an old
     event stays a duplicate instead of bringing the data back. Returns the number of rows touched.
     """
     if not hubspot_id and not email:
@@ -385,6 +414,24 @@ def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str 
         touched += conn.execute(
             update(inbox).where(or_(*objects)).values(payload=literal({"erased": True}, inbox.c.payload.type))
         ).rowcount or 0
+    # The audit and dead letters keep that a write happened (the accounting), not what it wrote.
+    who_audit = [audit.c.contact_id.in_(contact_ids)] if contact_ids else []
+    if hubspot_ids:
+        who_audit.append((audit.c.system == "hubspot") & audit.c.object_id.in_(hubspot_ids))
+    if salesforce_ids:
+        who_audit.append((audit.c.system == "salesforce") & audit.c.object_id.in_(salesforce_ids))
+    if who_audit:
+        touched += conn.execute(update(audit).where(or_(*who_audit)).values(
+            before=None, after=None, message="erased (privacy deletion)")).rowcount or 0
+    who_dead = [dead_letters.c.contact_id.in_(contact_ids)] if contact_ids else []
+    if hubspot_ids:
+        who_dead.append((dead_letters.c.system == "hubspot") & dead_letters.c.object_id.in_(hubspot_ids))
+    if salesforce_ids:
+        who_dead.append((dead_letters.c.system == "salesforce") & dead_letters.c.object_id.in_(salesforce_ids))
+    if who_dead:
+        touched += conn.execute(update(dead_letters).where(or_(*who_dead)).values(
+            payload=literal({"erased": True}, dead_letters.c.payload.type), message="erased (privacy deletion)",
+        )).rowcount or 0
     if contact_ids:
         # Keep the row as a tombstone without personal data: the Salesforce record stays linked to it, and
         # the flag stops the next sync from creating the erased person in HubSpot again.

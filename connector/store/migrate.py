@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from connector.store.exclusive import exclusive
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -21,7 +23,10 @@ def _config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(_config(engine), revision)
+    """Migrate once, however many processes start together: the first takes the lock and migrates; the
+    others wait for it, then find the schema current and do nothing."""
+    with exclusive(engine, "migrations"):
+        command.upgrade(_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -160,3 +160,39 @@ counters = Table(
     Column("value", Float, nullable=False, default=0),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# One row per claimed batch: its id is the fencing token. A heartbeat pushes `lease_until` out; a lease
+# that lapsed is revoked (lease_until NULL) before anything it held is taken, so it can never be renewed.
+leases = Table(
+    "leases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("owner", String(64), nullable=False),  # host:pid:random of the worker process
+    Column("host", String(64), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", DateTime(timezone=True), nullable=False),
+    Column("renewed_at", DateTime(timezone=True), nullable=False),
+    Column("lease_until", DateTime(timezone=True)),
+)
+
+# Who is thinking about a person right now. A person is known by several keys (hs:<id>, sf:<id>,
+# email:<address>); a batch holds all of a person's keys, so two workers never reconcile one person.
+holds = Table(
+    "holds",
+    metadata,
+    Column("person", String(200), primary_key=True),
+    Column("lease_id", Id, nullable=False, index=True),
+    Column("held_at", DateTime(timezone=True), nullable=False),
+)
+
+# Salesforce activity an outbound message told us about: only a hint until the worker has read the
+# record back from Salesforce (a forged message must not put a fact in the ledger).
+activity_hints = Table(
+    "activity_hints",
+    metadata,
+    Column("sobject", String(32), primary_key=True),
+    Column("record_id", String(18), primary_key=True),
+    Column("person_id", String(18), nullable=False, index=True),
+    Column("org_id", String(18), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

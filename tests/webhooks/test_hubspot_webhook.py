@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -11,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hubspot.utils.signature import Signature
 from sqlalchemy import insert
-from webhook_helpers import BASE, HUBSPOT_SECRET, Store, hubspot_event, hubspot_post, with_app
+from webhook_helpers import BASE, HUBSPOT_SECRET, Store, env_for, hubspot_event, hubspot_post, with_app
 
-from connector.settings import Settings
+from connector.settings import Secrets, Settings
 from connector.store.models import contacts, dirty, engagement, inbox
 
 SUBSCRIPTIONS = ["contact.creation", "contact.propertyChange", "contact.deletion", "contact.restore"]
@@ -169,7 +170,11 @@ def test_uri_behind_a_trusted_proxy(make_app: Callable[..., Flask], settings: Se
     trusted = make_app(with_app(settings, web={"trusted_proxies": 1})).test_client()
     assert trusted.post("/webhooks/hubspot?x=%2Fy", data=body, headers=headers,
                         content_type="application/json").status_code == 200
-    base = make_app(with_app(settings, web={"public_base_url": "https://hooks.acme.example/nurture"})).test_client()
+    # A public URL needs the Salesforce outbound path token too (webhooks/security_policy.py).
+    public_settings = dataclasses.replace(
+        with_app(settings, web={"public_base_url": "https://hooks.acme.example/nurture"}),
+        secrets=Secrets(env_for(settings.app.store.url, SALESFORCE_OUTBOUND_TOKEN="path-token-0123456789")))
+    base = make_app(public_settings).test_client()
     headers = sign_hubspot_v3(HUBSPOT_SECRET, "POST", public, body.replace(b'"eventId": 1', b'"eventId": 2'))
     assert base.post("/webhooks/hubspot?x=%2Fy", data=body.replace(b'"eventId": 1', b'"eventId": 2'),
                      headers=headers, content_type="application/json").status_code == 200

@@ -72,6 +72,6 @@ def test_the_server_answers_rejections_and_health(server: tuple[str, str, subpro
     response = requests.post(f"{base}/webhooks/hubspot", data=b"[]", headers={"Content-Type": "application/json"},
                              timeout=5)
     assert response.status_code == 401 and response.json()["error"] == "signature"
-    big = requests.post(f"{base}/webhooks/engagement", data=b"x" * 2_000_000,
+    big = requests.post(f"{base}/webhooks/engagement", data=b"x" * 42_000_000,  # over the 40 MiB default
                         headers={"Content-Type": "application/json"}, timeout=5)
     assert big.status_code == 413
