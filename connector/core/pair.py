@@ -124,7 +124,11 @@ def plan_pair(
             sf_at = min(sf_at, seen) if sf_at is not None else seen
         merged = merge_field(fm.sync, hub_value, sf_value, prior, hub_at, sf_at)
         plan.canonical[fm.name] = _canonical(merged.value, hub_value)
-        if fm.sync != "none" and not isinstance(merged.value, Unmapped):
+        # The base is what both sides hold after this run. A merge that writes nothing while the sides differ
+        # (a one-way rule keeping its target's value) synced nothing: the old base stands.
+        agreed = merged.write_hubspot or merged.write_salesforce or hub_value == sf_value or MISSING in (
+            hub_value, sf_value)
+        if fm.sync != "none" and agreed and not isinstance(merged.value, Unmapped):
             plan.base[fm.name] = merged.value
         elif fm.sync != "none":
             plan.keep_prior(fm.name)
