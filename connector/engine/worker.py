@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ class BatchReport:
     retried: int = 0
     touches: int = 0
     tasks: int = 0
+    new_problems: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     plan: BatchPlan | None = None
     seconds: float = 0.0
@@ -59,8 +61,11 @@ class RunTotals:
     creates: int = 0
     dead_letters: int = 0
     errors: list[str] = field(default_factory=list)
+    new_problems: dict[str, int] = field(default_factory=dict)  # kind -> problems first seen
 
     def add(self, report: BatchReport) -> None:
+        for kind, n in report.new_problems.items():
+            self.new_problems[kind] = self.new_problems.get(kind, 0) + n
         self.batches += 1
         self.claimed += report.claimed
         self.writes += report.writes
@@ -84,6 +89,7 @@ class Worker:
         self.lookup: Lookup = LiveLookup(settings.mapping, clients.hubspot, clients.salesforce)
         self.brain = make_brain(settings)
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.problems = ProblemSummary()  # new problems and dead letters, said once a minute while there are any
 
     def lengths(self) -> dict[str, dict[str, int]]:
         if self._lengths is None:
@@ -130,6 +136,8 @@ class Worker:
             self._give_up_or_retry(marks, report.run_id, exc)
             return report
         report.writes, report.creates, report.dead_letters = outcome.writes, outcome.creates, outcome.dead_letters
+        report.new_problems = dict(outcome.new_problems)
+        self.problems.add(report.new_problems, report.dead_letters)
         retry_ids = {i for p in outcome.retry_people for i in _ids(plan, p)}
         again = [m for m in marks if m.object_id in retry_ids]
         report.retried = len(again)
@@ -197,6 +205,27 @@ class Worker:
 
     def _backoff(self, mark: Mark) -> float:
         return min(3600.0, 5.0 * (2 ** mark.attempts))
+
+
+class ProblemSummary:
+    """Counts new problems by kind (and new dead letters) and logs them at most once a minute, so an admin
+    watching the worker sees them without a line per contact."""
+
+    def __init__(self, every_s: float = 60.0) -> None:
+        self.every_s, self.counts, self.last = every_s, Counter[str](), time.monotonic() - every_s
+
+    def add(self, problems: dict[str, int], dead_letters: int) -> None:
+        self.counts.update(problems)
+        if dead_letters:
+            self.counts["dead letter"] += dead_letters
+        if self.counts and time.monotonic() - self.last >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.counts:
+            log.warning("new problems: %s (see `nurture problems` and `nurture dlq list`)",
+                        ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items())))
+        self.counts, self.last = Counter(), time.monotonic()
 
 
 def _ids(plan: BatchPlan, index: int) -> set[str]:
