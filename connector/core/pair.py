@@ -55,7 +55,8 @@ class FieldProblem:
     value: Any = None
 
 
-OBSERVED = "_observed"  # in the merge base: canonical field -> when Salesforce was first seen to differ from it
+# In the merge base: canonical field -> [when Salesforce was first seen to differ from the base, with what value]
+OBSERVED = "_observed"
 
 
 @dataclass
@@ -98,8 +99,8 @@ def plan_pair(
     plan = PairPlan()
     base = base or {}
     plan.prior = {k: v for k, v in base.items() if not k.startswith("_")}
-    seen_before: Mapping[str, str] = base.get(OBSERVED) or {}
-    observed: dict[str, str] = {}
+    seen_before: Mapping[str, Any] = base.get(OBSERVED) or {}
+    observed: dict[str, list[str]] = {}
     sf_type = salesforce.type if salesforce else mapping.salesforce.create_as
     for fm in mapping.fields:
         hub_name, sf_name = fm.hubspot, fm.salesforce_name(sf_type)
@@ -115,11 +116,14 @@ def plan_pair(
                 sf_value = prior
         hub_at = _hubspot_time(hubspot, hub_name)
         sf_at = salesforce.updated_at if salesforce else None
-        if salesforce is not None and sf_value is not MISSING and sf_value != prior and now is not None:
+        if salesforce is not None and sf_name and sf_value is not MISSING and sf_value != prior and now is not None:
             # Salesforce keeps no per-field time without field history: the change happened no later than the
-            # record's last modification, and no later than when we first saw it differ from the base.
-            first_seen = seen_before.get(fm.name) or now.isoformat()
-            observed[fm.name] = first_seen
+            # record's last modification, and no later than when we first saw this value differ from the base.
+            raw = str(salesforce.fields.get(sf_name))
+            entry = seen_before.get(fm.name)
+            same = isinstance(entry, list) and len(entry) == 2 and entry[1] == raw
+            first_seen = entry[0] if same else now.isoformat()
+            observed[fm.name] = [first_seen, raw]  # the value it was seen with: a later edit is seen afresh
             seen = datetime.fromisoformat(first_seen)
             sf_at = min(sf_at, seen) if sf_at is not None else seen
         merged = merge_field(fm.sync, hub_value, sf_value, prior, hub_at, sf_at)

@@ -119,3 +119,22 @@ def test_random_interleavings_converge(rig: Any, steps: list[Any]) -> None:
         want = expected[name]
         assert (hs.get(prop) or None) == want, (name, hs.get(prop), want, steps)
         assert (sf.get(field) or None) == want, (name, sf.get(field), want, steps)
+
+
+def test_a_salesforce_value_synced_earlier_does_not_date_a_later_edit(rig: Any) -> None:
+    """Found by the property above: Salesforce's City was first seen differing (and synced) in one run; a later
+    Salesforce edit must not inherit that old sighting's time and lose to an earlier HubSpot blank."""
+    hs_id = rig.hs_create(email="stale@example.org", firstname="St", lastname="Ale", company="S", city="Start")
+    rig.mark("hubspot", hs_id)
+    rig.sync()
+    lead_id = rig.link(hubspot_id=hs_id).salesforce_id
+    rig.sf_edit("Lead", lead_id, {"City": "Alpha"})
+    rig.mark("salesforce", lead_id, "Lead")
+    rig.sync()
+    rig.hs_edit(hs_id, city="")
+    time.sleep(0.01)
+    rig.sf_edit("Lead", lead_id, {"City": "Beta"})
+    rig.mark("hubspot", hs_id)
+    rig.mark("salesforce", lead_id, "Lead")
+    rig.sync()
+    assert rig.hs(hs_id).get("city") == "Beta" and rig.sf("Lead", lead_id)["City"] == "Beta"
