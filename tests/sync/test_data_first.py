@@ -85,3 +85,42 @@ def test_two_way_conflict_goes_to_the_field_changed_last(rig: Any) -> None:
     rig.sync()
     assert rig.hs(hs_id)["city"] == "Trondheim"
     assert rig.sf("Lead", lead_id)["City"] == "Trondheim"
+
+
+def test_backfill_never_clears_lead_source_from_a_blank_one_way_source(rig: Any) -> None:
+    """Item 6: 8 of 20 fresh contacts lost LeadSource — a blank HubSpot source under "one-way from HubSpot", and
+    Salesforce values with no map entry taken for absent. Three backfills later, every Lead keeps its value."""
+    from connector.engine.backfill import backfill
+    from connector.sandbox.fake_people import generate_people
+
+    from connector.core.pair import email_valid
+
+    people = [p for p in generate_people(20, seed=11) if email_valid(p.email)]
+    rig.boxes.salesforce.seed(people)
+    for person in people:  # fresh HubSpot contacts, no source yet
+        rig.hs_create(email=person.email, firstname=person.first_name, lastname=person.last_name)
+    before = {lead["Email"]: lead.get("LeadSource") for lead in rig.boxes.salesforce.state.records["Lead"].values()}
+    assert sum(1 for v in before.values() if v) >= 10
+    for _ in range(3):
+        backfill(rig.settings, rig.engine, rig.clients)
+    after = {lead["Email"]: lead.get("LeadSource") for lead in rig.boxes.salesforce.state.records["Lead"].values()}
+    assert after == before
+
+
+def test_worker_says_new_problems_by_kind_once_a_minute(caplog: Any, monkeypatch: Any) -> None:
+    import logging
+
+    from connector.engine import worker as worker_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
+    summary = worker_module.ProblemSummary()
+    with caplog.at_level(logging.WARNING, logger="connector.engine.worker"):
+        summary.add({"unmapped": 2}, 1)  # the first ones are said at once
+        summary.add({"unmapped": 1}, 0)  # then at most once a minute
+        summary.add({}, 0)
+        clock[0] += 61
+        summary.add({"bad_value": 1}, 0)
+    said = [r.getMessage() for r in caplog.records if "new problems" in r.getMessage()]
+    assert said == ["new problems: 1 dead letter, 2 unmapped (see `nurture problems` and `nurture dlq list`)",
+                    "new problems: 1 bad_value, 1 unmapped (see `nurture problems` and `nurture dlq list`)"]
