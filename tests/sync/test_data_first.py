@@ -90,10 +90,9 @@ def test_two_way_conflict_goes_to_the_field_changed_last(rig: Any) -> None:
 def test_backfill_never_clears_lead_source_from_a_blank_one_way_source(rig: Any) -> None:
     """Item 6: 8 of 20 fresh contacts lost LeadSource — a blank HubSpot source under "one-way from HubSpot", and
     Salesforce values with no map entry taken for absent. Three backfills later, every Lead keeps its value."""
+    from connector.core.pair import email_valid
     from connector.engine.backfill import backfill
     from connector.sandbox.fake_people import generate_people
-
-    from connector.core.pair import email_valid
 
     people = [p for p in generate_people(20, seed=11) if email_valid(p.email)]
     rig.boxes.salesforce.seed(people)
