@@ -62,6 +62,7 @@ class DataFirstMachine(RuleBasedStateMachine):
         rig.mark("hubspot", self.hs_id)
         rig.sync()
         self.lead_id = rig.link(hubspot_id=self.hs_id).salesforce_id
+        self.sobject, self.sf_id = "Lead", self.lead_id  # a conversion moves the person to a Contact
         self.contact_id = rig.link(hubspot_id=self.hs_id).id
         self._settle()
         self._checkpoint()
@@ -77,11 +78,27 @@ class DataFirstMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def edit_salesforce(self, data: Any) -> None:
-        spec = data.draw(st.sampled_from(SPECS))
+        spec = data.draw(st.sampled_from([s for s in SPECS if self._sf_name(s)]))
         value = data.draw(st.sampled_from(spec.salesforce_values))
         time.sleep(0.002)
-        self.rig.sf_edit("Lead", self.lead_id, {spec.salesforce: value or None})
+        self.rig.sf_edit(self.sobject, self.sf_id, {self._sf_name(spec): value or None})
         self._person("salesforce", spec, value)
+
+    @precondition(lambda self: self.sobject == "Lead")
+    @rule()
+    def sales_converts_the_lead(self) -> None:
+        """Sales converts the Lead: the person continues as a Contact with the Lead's values (Industry has no
+        Contact field in the shipped mapping, so it stops being compared)."""
+        contact = self.rig.boxes.salesforce.convert_lead(self.lead_id)
+        self.rig.mark("salesforce", self.lead_id, "Lead")
+        self.sobject, self.sf_id = "Contact", contact
+        self.touched = True
+        for spec in SPECS:  # what the Contact holds is what sales put there
+            if self._sf_name(spec):
+                self.person_value[("salesforce", spec.name)] = self._read()[("salesforce", spec.name)]
+
+    def _sf_name(self, spec: Spec) -> str | None:
+        return self.fields[spec.name].salesforce_name(self.sobject)
 
     @rule(data=st.data())
     def edit_both_at_once(self, data: Any) -> None:
@@ -93,7 +110,7 @@ class DataFirstMachine(RuleBasedStateMachine):
     @rule()
     def redeliver(self) -> None:
         self.rig.mark("hubspot", self.hs_id)
-        self.rig.mark("salesforce", self.lead_id, "Lead")
+        self.rig.mark("salesforce", self.sf_id, self.sobject)
 
     @rule()
     def worker_runs_once(self) -> None:
@@ -123,11 +140,11 @@ class DataFirstMachine(RuleBasedStateMachine):
             self.rig.sync()
 
     def _read(self) -> dict[tuple[str, str], str]:
-        hs, sf = self.rig.hs(self.hs_id), self.rig.sf("Lead", self.lead_id)
+        hs, sf = self.rig.hs(self.hs_id), self.rig.sf(self.sobject, self.sf_id)
         out = {}
         for spec in SPECS:
             out[("hubspot", spec.name)] = str(hs.get(self.fields[spec.name].hubspot or "") or "")
-            out[("salesforce", spec.name)] = str(sf.get(spec.salesforce) or "")
+            out[("salesforce", spec.name)] = str(sf.get(self._sf_name(spec) or "") or "")
         return out
 
     def _checkpoint(self) -> None:
@@ -165,6 +182,8 @@ class DataFirstMachine(RuleBasedStateMachine):
                 problems.c.contact_id == self.contact_id, problems.c.resolved_at.is_(None)))}
         for spec in SPECS:
             fm, name = self.fields[spec.name], spec.name
+            if not self._sf_name(spec):
+                continue  # no such field on a Contact: nothing to compare
             blanked_by = {side for side, value in self.edits.get(name, []) if value == ""}
             for side in SIDES:
                 other = "salesforce" if side == "hubspot" else "hubspot"
@@ -174,7 +193,7 @@ class DataFirstMachine(RuleBasedStateMachine):
                     assert other in blanked_by and _blank_may_flow(fm.sync, other), (name, side, before, self.edits)
                 # 4. every value the connector changed is in the audit
                 if after != before:
-                    crm = fm.hubspot if side == "hubspot" else spec.salesforce
+                    crm = fm.hubspot if side == "hubspot" else self._sf_name(spec)
                     assert any(r.system == side and r.field == crm and str(r.after or "") == after for r in written), (
                         name, side, before, after)
             mapped = all(self._canonical(side, name, now[(side, name)]) is not UNMAPPED for side in SIDES)
