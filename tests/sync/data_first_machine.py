@@ -171,7 +171,10 @@ class DataFirstMachine(RuleBasedStateMachine):
         if UNMAPPED in (hs, sf):
             return False
         limit = 128 if name == "job_title" else None
-        return to_salesforce(fm, hs, limit) == to_salesforce(fm, sf, limit)
+
+        def form(value: Any) -> Any:  # as Salesforce would hold it, read back (truncated, then trimmed)
+            return from_salesforce(fm, to_salesforce(fm, value, limit))
+        return form(hs) == form(sf)
 
     def _check(self) -> None:
         now = self._read()
