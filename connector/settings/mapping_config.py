@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from connector.settings.base import Model
 from connector.settings.conditions import Condition
@@ -150,13 +150,13 @@ class MappingConfig(Model):
     writeback: Writeback = Writeback()
     engagement: EngagementSignals = EngagementSignals()
 
-    @model_validator(mode="before")
+    @field_validator("match", mode="before")
     @classmethod
-    def _no_match(cls, data: object) -> object:
-        if isinstance(data, dict) and data.get("match") is not None:
+    def _no_match(cls, value: object) -> None:
+        if value is not None:
             raise ValueError("`match:` is not supported: a record is paired by its stored link, else by email "
-                             "(a converted Lead follows its Contact); delete the `match:` line")
-        return data
+                             "(a converted Lead follows its Contact); delete this line")
+        return None
 
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
