@@ -20,7 +20,7 @@ def validate(ctx: click.Context, skip_env: bool) -> None:
     click.echo(f"  HubSpot {'on' if settings.app.hubspot.enabled else 'off'}, Salesforce "
                f"{'on' if settings.app.salesforce.enabled else 'off'} ({', '.join(m.salesforce.objects)}), "
                f"store {settings.app.store.url.split(':', 1)[0]}")
-    click.echo(f"  {len(m.fields)} mapped fields, match on {', '.join(m.match)}")
+    click.echo(f"  {len(m.fields)} mapped fields, paired by link, then email")
     click.echo(f"  scoring: {len(settings.scoring.fit.rules)} fit rules, "
                f"{sum(len(g.rules) for g in settings.scoring.engagement.groups)} engagement rules")
     click.echo(f"  {len(settings.segments.personas)} personas, {len(settings.segments.segments)} segments, "

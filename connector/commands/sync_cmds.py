@@ -59,7 +59,9 @@ def worker(ctx: click.Context, once: bool, dry_run: bool, as_json: bool) -> None
         if dry_run:
             _print_plan(rows, as_json)
         click.echo(f"batches {totals.batches}, records {totals.claimed}, writes {totals.writes}, "
-                   f"creates {totals.creates}, dead letters {totals.dead_letters}", err=True)
+                   f"creates {totals.creates}, dead letters {totals.dead_letters}"
+                   + "".join(f", new {kind} problems {n}" for kind, n in sorted(totals.new_problems.items())),
+                   err=True)
         if totals.errors:
             fail(f"stopped on a CRM error (marks kept for retry): {totals.errors[-1]}", EXIT_FAILURE)
         return
@@ -135,9 +137,37 @@ def dlq_list(ctx: click.Context, show_all: bool) -> None:
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     for r in rows:
+        fields = f" [{', '.join(sorted(r.payload))}]" if r.payload and r.operation == "update" else ""
+        tries = f" (x{r.attempts})" if r.attempts and r.attempts > 1 else ""
         click.echo(f"#{r.id} {r.created_at:%Y-%m-%d %H:%M} {r.system} {r.object_type} {r.object_id or '(new)'} "
-                   f"{r.operation}: {r.error_code}: {r.message}")
+                   f"{r.operation}{fields}: {r.error_code}: {r.message}{tries}")
     click.echo(f"{len(rows)} dead letter(s)", err=True)
+    _print_problems(engine, show_all, heading=True)
+
+
+def _print_problems(engine: Engine, show_all: bool, heading: bool = False) -> int:
+    from connector.store.problems import open_problems
+
+    rows = open_problems(engine, include_resolved=show_all)
+    if heading and rows:
+        click.echo("problems (values that could not be synced):")
+    for r in rows:
+        who = r.email or f"contact {r.contact_id}"
+        state = f" resolved {r.resolved_at:%Y-%m-%d %H:%M}" if r.resolved_at else ""
+        click.echo(f"  P{r.id} {who} {r.field} [{r.kind}] seen {r.seen}x since {r.first_seen:%Y-%m-%d %H:%M}{state}: "
+                   f"{r.message}")
+    click.echo(f"{len(rows)} problem(s)", err=True)
+    return len(rows)
+
+
+@click.command()
+@click.option("--all", "show_all", is_flag=True, help="Include resolved ones.")
+@click.pass_context
+def problems(ctx: click.Context, show_all: bool) -> None:
+    """Values that could not be synced (no mapping, wrong type), per contact and field, with how to fix them.
+    A problem is resolved by the next run that no longer finds it (add the mapping, then `nurture rescore`)."""
+    settings = settings_from(ctx, check_env=False)
+    _print_problems(open_store(settings), show_all)
 
 
 @dlq.command("replay")
@@ -209,4 +239,4 @@ def audit(ctx: click.Context, email: str) -> None:
                    f"{'  (' + r.rule + ')' if r.rule else ''}")
 
 
-COMMANDS = [worker, poll, backfill, dlq, duplicates, audit]
+COMMANDS = [worker, poll, backfill, dlq, problems, duplicates, audit]

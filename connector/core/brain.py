@@ -22,7 +22,7 @@ from connector.core.cadence import zone
 from connector.core.events import Event
 from connector.core.journey import Journey
 from connector.core.ledger import EventIndex, index_events
-from connector.core.lifecycle import Lifecycle, LifecycleRules
+from connector.core.lifecycle import Lifecycle, LifecycleRules, positive_events
 from connector.core.nurture import DueTouch, Plan, Planner
 from connector.core.predicates import Ctx
 from connector.core.scoring import Contribution, GroupTotal, ScoreCard, Scorer
@@ -130,7 +130,7 @@ class Brain:
         self.scorer = Scorer(scoring)
         self.segmenter = Segmenter(segments)
         self.journey = Journey(lifecycle)
-        self.lifecycle = LifecycleRules(lifecycle)
+        self.lifecycle = LifecycleRules(lifecycle, positive_events(scoring))
         self.planner = Planner(nurture)
         self.alert_rules = AlertRules(alerts)
         self.timezone_field = nurture.cadence.timezone_field or ""

@@ -5,7 +5,9 @@ stage this connector reached before (from state), the configured rules on CRM fa
 score thresholds, and `subscriber` as the floor. Then recycle: when a rule matches while the lead is
 sales-owned (SQL or opportunity), it goes back to `back_to`. Customers are never recycled. After a
 recycle, the score makes the lead an MQL again only on engagement newer than the recycle, so a
-rejected lead is not handed straight back to sales on yesterday's clicks.
+rejected lead is not handed straight back to sales on yesterday's clicks. "Engagement" there means an
+event of a type some engagement rule scores with positive points (docs/BRAIN.md): a bounce, an
+unsubscribe or any unscored event newer than the recycle is not new engagement.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 from connector.core.frozen import slot_builder
 from connector.core.predicates import Ctx, Reasoned
 from connector.settings.lifecycle_config import LifecycleConfig
+from connector.settings.scoring_config import ScoringConfig
 
 LADDER = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer",
           "evangelist")
@@ -31,8 +34,19 @@ class Lifecycle:
     recycle_rule: str | None  # the rule in effect, this run or still from an earlier run
 
 
+def positive_events(scoring: ScoringConfig) -> frozenset[str]:
+    """Event types some engagement rule scores with positive points: what counts as engagement after a recycle."""
+    kinds: set[str] = set()
+    for group in scoring.engagement.groups:
+        for rule in group.rules:
+            if rule.points > 0:
+                kinds.update([rule.event] if isinstance(rule.event, str) else rule.event)
+    return frozenset(kinds)
+
+
 class LifecycleRules:
-    def __init__(self, config: LifecycleConfig) -> None:
+    def __init__(self, config: LifecycleConfig, positive: frozenset[str] | None = None) -> None:
+        self.positive = positive  # None: any event counts (no scoring config given)
         self.rules = [(r.stage, Reasoned(r.when)) for r in config.lifecycle]
         self.recycle = [(r.name, Reasoned(r.when), r.back_to) for r in config.recycle]
         self._rules = [(RANK[stage], stage, cond.reason) for stage, cond in self.rules]  # ranked, for decide
@@ -49,7 +63,7 @@ class LifecycleRules:
                 if why is not None:
                     best, rank, reason = stage, stage_rank, f"rule: {why}"
         if mql:
-            if recycled_at is None or _engaged_since(ctx, recycled_at):
+            if recycled_at is None or _engaged_since(ctx, recycled_at, self.positive):
                 if rank < MQL:
                     best, rank, reason = "marketingqualifiedlead", MQL, f"score: {mql_text}"
             elif rank < MQL:
@@ -78,6 +92,13 @@ class LifecycleRules:
 _lifecycle = slot_builder(Lifecycle)
 
 
-def _engaged_since(ctx: Ctx, at: datetime) -> bool:
-    latest = ctx.index.latest_ts  # computed on first use: needed only after a recycle
-    return latest is not None and latest > at.timestamp()
+def _engaged_since(ctx: Ctx, at: datetime, positive: frozenset[str] | None) -> bool:
+    if positive is None:
+        latest = ctx.index.latest_ts  # computed on first use: needed only after a recycle
+        return latest is not None and latest > at.timestamp()
+    since = at.timestamp()
+    for kind in positive:
+        bucket = ctx.index.by_type.get(kind)
+        if bucket is not None and any((e.occurred_at.timestamp() if e.ts is None else e.ts) > since for e in bucket[1]):
+            return True
+    return False

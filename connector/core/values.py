@@ -143,6 +143,8 @@ def _forward(field: FieldMapping, value: str) -> str:
     values = field.values or {}
     if value in values:
         return values[value]
+    if field.default is not None:  # the admin's stand-in for values with no entry (validated: a key of values)
+        return values[field.default]
     raise UnmappedValue(field.name, value, "HubSpot")
 
 
@@ -151,4 +153,6 @@ def _reverse(field: FieldMapping, value: str) -> str:
     for hub, sf in (field.values or {}).items():
         if sf.lower() == value.lower():
             return hub
+    if field.default is not None:
+        return field.default
     raise UnmappedValue(field.name, value, "Salesforce")

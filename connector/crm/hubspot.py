@@ -80,13 +80,15 @@ class HubSpotClient:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def read(self, ids: Iterable[str], properties: list[str], id_property: str | None = None
-             ) -> dict[str, HubSpotRecord]:
-        """Contacts by id (or by a unique property such as email); missing ones are simply absent."""
+    def read(self, ids: Iterable[str], properties: list[str], id_property: str | None = None,
+             history: list[str] | None = None) -> dict[str, HubSpotRecord]:
+        """Contacts by id (or by a unique property such as email); missing ones are simply absent. `history`:
+        properties whose change times to read (propertiesWithHistory), for two-way conflicts."""
         found: dict[str, HubSpotRecord] = {}
         for chunk in chunks(sorted(set(ids)), BATCH):
             body = BatchReadInputSimplePublicObjectId(
-                properties=properties, inputs=[SimplePublicObjectId(id=i) for i in chunk], id_property=id_property)
+                properties=properties, inputs=[SimplePublicObjectId(id=i) for i in chunk], id_property=id_property,
+                properties_with_history=history or None)
             result = self._call("POST /crm/v3/objects/contacts/batch/read",
                                 lambda b=body: self._sdk.crm.contacts.batch_api.read(
                                     b, archived=False, _request_timeout=self.timeout))
@@ -512,7 +514,23 @@ def _json(body: Any) -> dict[str, Any]:
 def _record(obj: Any) -> HubSpotRecord:
     props = {k: v for k, v in (obj.properties or {}).items()}
     updated = obj.updated_at or as_datetime(props.get("lastmodifieddate"))
-    return HubSpotRecord(str(obj.id), props, updated if isinstance(updated, datetime) else as_datetime(updated))
+    return HubSpotRecord(str(obj.id), props, updated if isinstance(updated, datetime) else as_datetime(updated),
+                         _changed_at(props, getattr(obj, "properties_with_history", None) or {}))
+
+
+def _changed_at(props: dict[str, Any], history: dict[str, Any]) -> dict[str, datetime]:
+    """When each property's current value was set: the oldest entry of the newest run of that value (history is
+    newest first; a rewrite of the same value does not move it)."""
+    changed: dict[str, datetime] = {}
+    for name, entries in history.items():
+        current = props.get(name) or ""
+        for entry in entries or []:
+            if (entry.value or "") != current:
+                break
+            at = entry.timestamp if isinstance(entry.timestamp, datetime) else as_datetime(entry.timestamp)
+            if at is not None:
+                changed[name] = at
+    return changed
 
 
 def _batch_errors(result: Any, by_trace: dict[str, str]) -> list[RecordError]:

@@ -208,5 +208,5 @@ def _new_person(hubspot: HubSpotRecord | None, salesforce: SalesforceRecord | No
                 salesforce.type if salesforce else None)
     person = Person(link, hubspot, salesforce)
     if hubspot and salesforce:
-        person.notes.append(f"linked by {', '.join(mapping.match)}")
+        person.notes.append("linked by email")
     return person

@@ -25,6 +25,11 @@ def hubspot_properties(mapping: MappingConfig) -> list[str]:
     return sorted(n for n in names | {"email", "lastmodifieddate", "createdate"} if n)
 
 
+def two_way_properties(mapping: MappingConfig) -> list[str]:
+    """Properties whose change time settles a conflict (two_way): read with their history."""
+    return sorted({f.hubspot for f in mapping.fields if f.hubspot and f.sync == "two_way"})
+
+
 def salesforce_fields(mapping: MappingConfig, sobject: str) -> list[str]:
     names = {f.salesforce_name(sobject) for f in mapping.fields} - {None}
     names |= {Writeback.target(t)[0] for t in mapping.writeback.salesforce.values()}
@@ -52,7 +57,8 @@ class LiveLookup:
 
     def hubspot_by_id(self, ids: Iterable[str]) -> dict[str, HubSpotRecord]:
         ids = list(ids)
-        return self._hubspot.read(ids, hubspot_properties(self._mapping)) if ids else {}
+        return self._hubspot.read(ids, hubspot_properties(self._mapping), history=two_way_properties(self._mapping)
+                                  ) if ids else {}
 
     def hubspot_get(self, contact_id: str) -> HubSpotRecord | None:
         return self._hubspot.get(contact_id, hubspot_properties(self._mapping))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from connector.core.conditions import evaluate
 from connector.core.pair import (
     FieldChange,
     PairPlan,
+    created_fields,
     email_valid,
     hubspot_create_properties,
     plan_pair,
@@ -51,12 +53,17 @@ class BatchPlan:
         return out
 
 
-def build_plan(mapping: MappingConfig, gathered: Gathered, sf_lengths: dict[str, dict[str, int]]) -> BatchPlan:
+def build_plan(mapping: MappingConfig, gathered: Gathered, sf_lengths: dict[str, dict[str, int]],
+               now: datetime | None = None) -> BatchPlan:
     plan = BatchPlan(gathered.people, [], duplicates=list(gathered.duplicates))
+    now = now or datetime.now(UTC)
     for index, person in enumerate(gathered.people):
         sobject = person.salesforce.type if person.salesforce else mapping.salesforce.create_as
-        pair = plan_pair(mapping, person.hubspot, person.salesforce, person.link.synced, sf_lengths.get(sobject))
+        pair = plan_pair(mapping, person.hubspot, person.salesforce, person.link.synced, sf_lengths.get(sobject), now)
         plan.pairs.append(pair)
+        if pair.held:
+            plan.skipped.append((index, "held: a field with `unmapped: error` has a value with no mapping"))
+            continue
         if person.hubspot_gone or person.salesforce_gone:
             _plan_deletion(plan, mapping, index, person)
             continue
@@ -97,6 +104,11 @@ def _plan_salesforce_create(plan: BatchPlan, mapping: MappingConfig, index: int,
     fields, problems = salesforce_create_fields(mapping, pair.canonical, person.hubspot.id,
                                                 sf_lengths.get(side.create_as))
     pair.problems.extend(problems)
+    held = {fm.name for fm in mapping.fields if fm.unmapped == "error"}
+    if any(p.field in held for p in problems):
+        plan.skipped.append((index, "held: a field with `unmapped: error` has a value with no mapping"))
+        return
+    _forget_uncreated(mapping, pair, "salesforce", side.create_as, fields)
     plan.steps.append(Step(index, "salesforce", side.create_as, None, "create", fields, {},
                            {k: "create: HubSpot contact has no Salesforce record" for k in fields}))
 
@@ -114,8 +126,19 @@ def _plan_hubspot_create(plan: BatchPlan, mapping: MappingConfig, index: int, pe
         plan.skipped.append((index, "hubspot.create_when is false"))
         return
     props = hubspot_create_properties(mapping, pair.canonical)
+    _forget_uncreated(mapping, pair, "hubspot", "contact", props)
     plan.steps.append(Step(index, "hubspot", "contact", None, "create", props, {},
                            {k: "create: Salesforce record has no HubSpot contact" for k in props}))
+
+
+def _forget_uncreated(mapping: MappingConfig, pair: PairPlan, system: str, sobject: str,
+                      written: dict[str, Any]) -> None:
+    """A field the new record does not carry was not synced: remembering it as synced would make the new
+    record's blank look like a person's deletion next run (and send that blank back)."""
+    carried = created_fields(mapping, system, sobject, written)
+    for fm in mapping.fields:
+        if fm.name in pair.base and fm.name not in carried:
+            pair.keep_prior(fm.name)
 
 
 def _plan_deletion(plan: BatchPlan, mapping: MappingConfig, index: int, person: Person) -> None:

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +52,7 @@ class BatchReport:
     retried: int = 0
     touches: int = 0
     tasks: int = 0
+    new_problems: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     plan: BatchPlan | None = None
     seconds: float = 0.0
@@ -64,8 +66,11 @@ class RunTotals:
     creates: int = 0
     dead_letters: int = 0
     errors: list[str] = field(default_factory=list)
+    new_problems: dict[str, int] = field(default_factory=dict)  # kind -> problems first seen
 
     def add(self, report: BatchReport) -> None:
+        for kind, n in report.new_problems.items():
+            self.new_problems[kind] = self.new_problems.get(kind, 0) + n
         self.batches += 1
         self.claimed += report.claimed
         self.writes += report.writes
@@ -89,6 +94,7 @@ class Worker:
         self.lookup: Lookup = LiveLookup(settings.mapping, clients.hubspot, clients.salesforce)
         self.brain = make_brain(settings)
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.problems = ProblemSummary()  # new problems and dead letters, said once a minute while there are any
 
     def lengths(self) -> dict[str, dict[str, int]]:
         if self._lengths is None:
@@ -160,6 +166,8 @@ class Worker:
             self._give_up_or_retry(marks, report.run_id, exc, owner)
             return
         report.writes, report.creates, report.dead_letters = outcome.writes, outcome.creates, outcome.dead_letters
+        report.new_problems = dict(outcome.new_problems)
+        self.problems.add(report.new_problems, report.dead_letters)
         moved_ids = {i for p in moved for i in _ids(plan, p)}
         retry_ids = {i for p in outcome.retry_people for i in _ids(plan, p)} - moved_ids
         again = [m for m in marks if m.object_id in retry_ids]
@@ -277,6 +285,27 @@ def _person_keys(person: Person) -> frozenset[str]:
     if isinstance(email, str) and email.strip():
         keys.add(f"email:{email.strip().lower()}")
     return frozenset(keys)
+
+
+class ProblemSummary:
+    """Counts new problems by kind (and new dead letters) and logs them at most once a minute, so an admin
+    watching the worker sees them without a line per contact."""
+
+    def __init__(self, every_s: float = 60.0) -> None:
+        self.every_s, self.counts, self.last = every_s, Counter[str](), time.monotonic() - every_s
+
+    def add(self, problems: dict[str, int], dead_letters: int) -> None:
+        self.counts.update(problems)
+        if dead_letters:
+            self.counts["dead letter"] += dead_letters
+        if self.counts and time.monotonic() - self.last >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.counts:
+            log.warning("new problems: %s (see `nurture problems` and `nurture dlq list`)",
+                        ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items())))
+        self.counts, self.last = Counter(), time.monotonic()
 
 
 def _ids(plan: BatchPlan, index: int) -> set[str]:

@@ -208,9 +208,9 @@ def _cross_checks(models: dict[str, Any], docs: dict[str, YamlDocument]) -> Iter
         else:
             first_seen[field.name] = i
     known = set(first_seen) | set(BRAIN_FIELDS)
-    for i, key in enumerate(mapping.match):
-        if key not in first_seen:
-            yield mdoc.problem(("match", i), f"match key {key!r} is not a mapped field", suggest(key, first_seen))
+    for i, field in enumerate(mapping.fields):
+        if field.values is not None:  # so a picklist problem can say where to add the value
+            field.locate_values(f"{mdoc.file}:{mdoc.where(('fields', i, 'values'))[0]}")
     for key, model in models.items():
         if model is None:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from connector.settings.base import Model
 from connector.settings.conditions import Condition
@@ -22,6 +22,9 @@ SyncRule = Literal[
 Transform = Literal["lowercase", "uppercase", "trim", "title", "digits_only"]
 FieldType = Literal["string", "number", "integer", "boolean", "date", "datetime", "enum", "multiselect"]
 DeletionPolicy = Literal["propagate", "ignore", "mark"]
+# What a picklist value with no entry in `values` does: keep (the other side keeps its value, and the value is
+# listed as a problem), skip (the same, quietly), error (the problem, and the whole contact is held unsynced).
+UnmappedPolicy = Literal["keep", "skip", "error"]
 
 
 class SalesforceFieldNames(Model):
@@ -41,8 +44,23 @@ class FieldMapping(Model):
     values: dict[str, str] | None = Field(
         None, description="Picklist map, HubSpot value -> Salesforce value (used in reverse too)."
     )
-    default: str | int | float | bool | None = Field(None, description="Used when creating a record and blank.")
+    default: str | None = Field(
+        None, description="For a field with `values`: the HubSpot value (a key of `values`) that stands in for a "
+                          "value either side holds with no mapping; that side's own value is never changed by it.")
+    unmapped: UnmappedPolicy = Field(
+        "keep", description="A value with no mapping: keep (leave the other side as it is and list the problem), "
+                            "skip (the same, not listed) or error (list it and hold the whole contact).")
     max_length: int | None = Field(None, gt=0, description="Truncate to this; else the length from describe.")
+    # Where the field's `values` map is written ("mappings/contact.yaml:57"), set by the loader, so a problem
+    # can say where to add a missing value.
+    _values_at: str | None = PrivateAttr(None)
+
+    @property
+    def values_at(self) -> str:
+        return self._values_at or "the field's `values` map in the mappings file"
+
+    def locate_values(self, where: str) -> None:
+        self._values_at = where
 
     def salesforce_name(self, sobject: str) -> str | None:
         if isinstance(self.salesforce, SalesforceFieldNames):
@@ -53,6 +71,13 @@ class FieldMapping(Model):
     def _has_a_side(self) -> FieldMapping:
         if self.hubspot is None and self.salesforce is None:
             raise ValueError("a field needs a 'hubspot' property, a 'salesforce' field, or both")
+        if self.default is not None:
+            if self.values is None:
+                raise ValueError("`default` stands in for a value with no mapping, so it needs a `values` map; "
+                                 "remove `default` or add `values`")
+            if self.default not in self.values:
+                raise ValueError(f"`default` {self.default!r} is not a key of `values`; use one of "
+                                 f"{', '.join(sorted(self.values))}")
         return self
 
 
@@ -116,12 +141,22 @@ class EngagementSignals(Model):
 
 
 class MappingConfig(Model):
-    match: list[str] = Field(default_factory=lambda: ["email"], min_length=1)
+    # `match:` was validated and then ignored: identity is linked ids, then email, always. A key that does
+    # nothing is a defect, so it is gone, and a file that still has it is told why (not just "unknown key").
+    match: None = Field(None, description="Removed: identity is the stored link, then email. Delete the line.")
     hubspot: HubSpotSide = HubSpotSide()
     salesforce: SalesforceSide = SalesforceSide()
     fields: list[FieldMapping] = Field(min_length=1)
     writeback: Writeback = Writeback()
     engagement: EngagementSignals = EngagementSignals()
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _no_match(cls, value: object) -> None:
+        if value is not None:
+            raise ValueError("`match:` is not supported: a record is paired by its stored link, else by email "
+                             "(a converted Lead follows its Contact); delete this line")
+        return None
 
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]

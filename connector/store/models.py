@@ -196,3 +196,22 @@ activity_hints = Table(
     Column("org_id", String(18), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
+
+# Values that could not be synced (a picklist value with no mapping, a value of the wrong type), per contact
+# and field: what `nurture problems` lists. Open while resolved_at is null; a run that no longer finds the
+# problem for that contact resolves it (the mapping was added, or someone fixed the value).
+problems = Table(
+    "problems",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("contact_id", Id, nullable=False),
+    Column("field", String(128), nullable=False),  # canonical field
+    Column("kind", String(32), nullable=False),  # unmapped | bad_value
+    Column("value", JSON),
+    Column("message", Text, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("seen", Integer, nullable=False, default=1),  # runs that found it
+    Column("resolved_at", DateTime(timezone=True)),
+    Index("ix_problems_contact", "contact_id", "resolved_at"),
+)

@@ -133,3 +133,24 @@ def test_pricing_after_nurture_needs_three_touches() -> None:
     state = {"sent": [[f"awareness:t{i}", (NOW - timedelta(days=30 - i)).isoformat(), None] for i in range(3)]}
     assert [a.reason for a in think({}, pricing, state).alerts] == ["pricing_after_nurture"]
     assert think({}, pricing, {"sent": state["sent"][:2]}).alerts == ()
+
+
+@pytest.mark.parametrize(("kind", "mql_again"), [("email_bounce", False), ("unsubscribe", False),
+                                                ("email_click", True)])
+def test_a_bounce_after_a_recycle_is_not_new_engagement(kind: str, mql_again: bool) -> None:
+    """Issue 10, item 7: after sales recycles a lead, a bounce (or an unsubscribe) newer than the recycle is not
+    engagement: a score that still qualifies on old clicks does not make the lead an MQL again. Only an event
+    type some engagement rule scores with positive points does (docs/BRAIN.md)."""
+    from connector.core.ledger import index_events
+    from connector.core.lifecycle import LifecycleRules, positive_events
+    from connector.core.predicates import Ctx
+
+    rules = LifecycleRules(SETTINGS.lifecycle, positive_events(SETTINGS.scoring))
+    later = NOW + timedelta(hours=1)
+    events = [*HOT, Event(kind, later)]
+    nurtured = {**VP, "lead_status": "UNQUALIFIED", "lifecycle_stage": "lead"}
+    life = rules.decide(Ctx(nurtured, index_events(events, later), later), "lead", "lead", True, "score",
+                        NOW + timedelta(minutes=1))
+    assert (life.stage == "marketingqualifiedlead") is mql_again, life.reason
+    if not mql_again:
+        assert "no engagement since the recycle" in life.reason

@@ -108,10 +108,11 @@ def test_truncated_value_is_not_a_change() -> None:
 
 def test_unmapped_picklist_value_is_a_problem_not_a_crash() -> None:
     plan = plan_pair(MAPPING, _hs(industry="RETAIL"), _sf(Industry="Technology"), {"industry": "COMPUTER_SOFTWARE"})
-    assert plan.problems == [
-        ("industry", "HubSpot value 'RETAIL' of field 'industry' has no entry in its `values` map")]
-    assert plan.salesforce == []
-    assert "industry" not in plan.base
+    assert [(p.field, p.kind, p.message) for p in plan.problems] == [
+        ("industry", "unmapped", "value 'RETAIL' of hubspot.industry has no mapping to Salesforce Industry; "
+                                 "add it to the field's `values` map in the mappings file")]
+    assert plan.salesforce == [] and plan.hubspot == []
+    assert plan.base["industry"] == "COMPUTER_SOFTWARE"  # not synced: the HubSpot change is seen again next run
     plan = plan_pair(MAPPING, _hs(industry="BANKING"), _sf(Industry="Alien Tech"), {"industry": "BANKING"})
     assert plan.problems and plan.hubspot == []
 

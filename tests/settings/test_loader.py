@@ -120,3 +120,19 @@ def test_secrets_file_supplies_secrets(config_dir: Path, shipped_env: dict[str, 
     settings = load_settings(config_dir / "app.yaml")
     assert settings.secrets.get("HUBSPOT_ACCESS_TOKEN") == "from-file-token"
     assert "from-file-token" in settings.secret_values()
+
+
+def test_removed_match_key_and_bad_default_are_file_line_errors(config_dir: Path, shipped_env: dict[str, str]) -> None:
+    """Issue 10, item 8: `match:` did nothing, so it is refused where it is written, with the reason; a `default`
+    that is not a key of `values` is refused too."""
+    path = config_dir / "mappings" / "contact.yaml"
+    text = path.read_text().replace("\nfields:\n", "\nmatch: [email, phone]\nfields:\n", 1)
+    text = text.replace("      CONSTRUCTION: Construction\n", "      CONSTRUCTION: Construction\n    default: NOPE\n")
+    path.write_text(text)
+    match_line = text.splitlines().index("match: [email, phone]") + 1
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_dir / "app.yaml")
+    problems = [str(p) for p in caught.value.problems]
+    assert any(p.startswith(f"mappings/contact.yaml:{match_line}:") and "`match:` is not supported" in p
+               for p in problems), problems
+    assert any("`default` 'NOPE' is not a key of `values`" in p for p in problems), problems

@@ -19,14 +19,17 @@ step = st.one_of(edit, st.just("sync"), st.just("redeliver"))
 
 class Model:
     """What the rules define, computed independently: a three-way merge per field against the last synced
-    value; when both sides changed a field, the record modified last wins (Salesforce keeps no per-field
-    modification time), a tie goes to HubSpot. An edit that sets the value a side already holds is no
-    change at all, as in both CRMs."""
+    value; when both sides changed a field, the side that changed that field last wins. HubSpot's time is the
+    property's own (its history); Salesforce keeps no per-field time, so its time is the earlier of the record's
+    last modification and the sync that first saw the field differ from the base. An edit that sets the value a
+    side already holds is no change at all, as in both CRMs."""
 
     def __init__(self) -> None:
         self.base: list[str | None] = ["Start"] * len(FIELDS)
         self.values = {"hubspot": list(self.base), "salesforce": list(self.base)}
-        self.modified = {"hubspot": 0, "salesforce": 0}
+        self.hs_field_at = [0] * len(FIELDS)
+        self.sf_record_at = 0
+        self.sf_seen_at: list[int | None] = [None] * len(FIELDS)
         self.clock = 0
 
     def edit(self, side: str, index: int, value: str | None) -> int:
@@ -34,26 +37,38 @@ class Model:
             return 0
         self.clock += 1
         self.values[side][index] = value
-        self.modified[side] = self.clock
+        if side == "hubspot":
+            self.hs_field_at[index] = self.clock
+        else:
+            self.sf_record_at = self.clock
         return 1
 
     def sync(self) -> None:
+        self.clock += 1
+        now = self.clock
         hs, sf = self.values["hubspot"], self.values["salesforce"]
-        winner_on_conflict = "salesforce" if self.modified["salesforce"] > self.modified["hubspot"] else "hubspot"
+        sf_record_at = self.sf_record_at  # as read before this sync's writes
         for i, base in enumerate(self.base):
             hs_changed, sf_changed = hs[i] != base, sf[i] != base
+            if sf_changed and self.sf_seen_at[i] is None:
+                self.sf_seen_at[i] = now
             if hs[i] == sf[i] or (hs_changed and not sf_changed):
                 value = hs[i]
             elif sf_changed and not hs_changed:
                 value = sf[i]
             else:
-                value = self.values[winner_on_conflict][i]
-            for side in ("hubspot", "salesforce"):
-                if self.values[side][i] != value:
-                    self.clock += 1
-                    self.modified[side] = self.clock  # our write bumps that record's modification time
-                    self.values[side][i] = value
+                sf_at = min(sf_record_at, self.sf_seen_at[i] or now)
+                value = sf[i] if sf_at > self.hs_field_at[i] else hs[i]
+            if hs[i] != value:
+                self.clock += 1
+                hs[i] = value
+                self.hs_field_at[i] = self.clock
+            if sf[i] != value:
+                self.clock += 1
+                sf[i] = value
+                self.sf_record_at = self.clock  # our write bumps the Lead's modification time
             self.base[i] = value
+            self.sf_seen_at[i] = None
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -105,3 +120,22 @@ def test_random_interleavings_converge(rig: Any, steps: list[Any]) -> None:
         want = expected[name]
         assert (hs.get(prop) or None) == want, (name, hs.get(prop), want, steps)
         assert (sf.get(field) or None) == want, (name, sf.get(field), want, steps)
+
+
+def test_a_salesforce_value_synced_earlier_does_not_date_a_later_edit(rig: Any) -> None:
+    """Found by the property above: Salesforce's City was first seen differing (and synced) in one run; a later
+    Salesforce edit must not inherit that old sighting's time and lose to an earlier HubSpot blank."""
+    hs_id = rig.hs_create(email="stale@example.org", firstname="St", lastname="Ale", company="S", city="Start")
+    rig.mark("hubspot", hs_id)
+    rig.sync()
+    lead_id = rig.link(hubspot_id=hs_id).salesforce_id
+    rig.sf_edit("Lead", lead_id, {"City": "Alpha"})
+    rig.mark("salesforce", lead_id, "Lead")
+    rig.sync()
+    rig.hs_edit(hs_id, city="")
+    time.sleep(0.01)
+    rig.sf_edit("Lead", lead_id, {"City": "Beta"})
+    rig.mark("hubspot", hs_id)
+    rig.mark("salesforce", lead_id, "Lead")
+    rig.sync()
+    assert rig.hs(hs_id).get("city") == "Beta" and rig.sf("Lead", lead_id)["City"] == "Beta"

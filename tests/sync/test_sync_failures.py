@@ -18,7 +18,7 @@ def test_picklist_value_without_a_mapping_is_audited_and_the_rest_syncs(rig: Any
     rig.sync()
     lead = rig.sf("Lead", rig.link(hubspot_id=hs_id).salesforce_id)
     assert lead["FirstName"] == "Pick" and not lead.get("Industry")
-    errors = [r for r in rig.audit_rows("error") if r.field == "industry"]
+    errors = [r for r in rig.audit_rows("problem") if r.field == "industry"]
     assert errors and "AIRLINES_AVIATION" in errors[0].message
 
 
@@ -56,7 +56,8 @@ def test_long_text_is_truncated_to_the_salesforce_length_not_refused(rig: Any) -
 
 
 def test_hubspot_refusal_of_one_record_in_a_batch(rig: Any) -> None:
-    """HubSpot refuses an invalid option for one contact; the other contacts' updates in the batch land."""
+    """HubSpot refuses an invalid option for one contact; the other contacts' updates in the batch land, and so do
+    that contact's other fields: only the refused property is dead-lettered (issue 10, item 4)."""
     ids = [rig.hs_create(email=f"batch{i}@example.org", firstname=f"B{i}", lastname="Atch", company="B")
            for i in range(3)]
     for hs_id in ids:
@@ -72,10 +73,16 @@ def test_hubspot_refusal_of_one_record_in_a_batch(rig: Any) -> None:
         rig.mark("salesforce", lead, "Lead")
     rig.sync()
     assert rig.hs(ids[1])["jobtitle"] == "T1"
-    assert rig.hs(ids[0]).get("jobtitle") != "T0"
+    assert rig.hs(ids[0])["jobtitle"] == "T0", "the accepted field of the refused record is written"
+    assert rig.hs(ids[0]).get("hs_lead_status") != "IN_PROGRESS"
     (letter,) = rig.dead_letters()
     assert letter.system == "hubspot" and letter.object_id == ids[0]
-    assert "IN_PROGRESS" in letter.message
+    assert "IN_PROGRESS" in letter.message and set(letter.payload) == {"hs_lead_status"}
+    # The refused field is retried with the contact (its base was kept); the same refusal counts an attempt.
+    rig.mark("salesforce", leads[0], "Lead")
+    rig.sync()
+    (letter,) = rig.dead_letters()
+    assert letter.attempts == 2
 
 
 def test_rate_limit_storm_is_retried_until_it_passes(rig: Any) -> None:
