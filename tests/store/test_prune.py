@@ -29,7 +29,7 @@ def _seed(engine: Engine, age: timedelta, n: int, tag: str) -> None:
                       for i in range(n)], now=at)
         write_audit(conn, tag, [AuditEntry("hubspot", "contact", str(i), "update", "firstname", "a", "b")
                                 for i in range(n)], at)
-        write_dead_letter(conn, tag, "hubspot", "contact", "1", "update", {"x": 1}, "E", "refused", now=at)
+        write_dead_letter(conn, tag, "hubspot", "contact", tag, "update", {"x": 1}, "E", "refused", now=at)
 
 
 def test_prune_deletes_only_what_retention_lets_go(store_engine: Engine) -> None:

@@ -56,8 +56,11 @@ class DataFirstMachine(RuleBasedStateMachine):
         super().__init__()
         rig = self.rig
         self.fields = {fm.name: fm for fm in rig.settings.mapping.fields}
-        email = f"machine{time.monotonic_ns()}@example.org"
-        self.hs_id = rig.hs_create(email=email, firstname="Ma", lastname="Chine", company="M", city="Start",
+        tag = time.monotonic_ns()
+        email = f"machine{tag}@example.org"
+        # A name and company of its own: Salesforce's duplicate rule matches on them across examples.
+        self.hs_id = rig.hs_create(email=email, firstname="Ma", lastname=f"Chine{tag}", company=f"M {tag}",
+                                   city="Start",
                                    jobtitle="Start", phone="+47 0", industry="BANKING")
         rig.mark("hubspot", self.hs_id)
         rig.sync()

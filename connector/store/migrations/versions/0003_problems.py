@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_problems"
-down_revision = "0002"
+down_revision = "0004_leases_holds"
 branch_labels = None
 depends_on = None
 
