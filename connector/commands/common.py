@@ -37,11 +37,13 @@ def settings_from(ctx: click.Context, check_env: bool = True) -> Settings:
 
 def open_store(settings: Settings, migrate: bool = True) -> Engine:
     from connector.store import open_engine, upgrade
+    from connector.store.migrate import is_current
 
     url = settings.store_url
     try:
         engine = open_engine(url)
-        if migrate:
+        # Alembic logs its context at INFO each time it runs: run it only when there is a migration to apply.
+        if migrate and not is_current(engine):
             upgrade(engine)
     except Exception as exc:
         fail(f"cannot open the store at {_safe_url(url)}: {type(exc).__name__}: {str(exc).splitlines()[0]}")

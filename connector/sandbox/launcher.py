@@ -22,6 +22,8 @@ class Sandboxes:
     sf_client_secret: str
     sf_username: str
     sf_password: str
+    # The engagement API's signing secret: not a CRM setting, but the shipped app.yaml needs one to serve.
+    engagement_secret: str = ""
 
     def env(self) -> dict[str, str]:
         """The variables that make the shipped app.yaml talk to these emulators."""
@@ -39,6 +41,7 @@ class Sandboxes:
             "SALESFORCE_CLIENT_SECRET": self.sf_client_secret,
             "SALESFORCE_USERNAME": self.sf_username,
             "SALESFORCE_PASSWORD": self.sf_password,
+            "NURTURE_ENGAGEMENT_SECRET": self.engagement_secret,
         }
 
     def stop(self) -> None:
@@ -93,4 +96,4 @@ def start_sandboxes(
         hubspot.seed(people[: seed // 2])
         salesforce.seed(people[seed // 2 :])
     return Sandboxes(hubspot, salesforce, sf_auth["client_id"], sf_auth["client_secret"],
-                     sf_auth["username"], sf_auth["password"])
+                     sf_auth["username"], sf_auth["password"], engagement_secret=token(24))
