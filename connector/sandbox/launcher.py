@@ -12,6 +12,8 @@ from connector.sandbox.runtime import Faults
 from connector.sandbox.salesforce import SalesforceSandbox
 
 SALESFORCE_ORG_ID = "00D5e000000SbXaEAK"
+# The campaigns the shipped config/nurture.yaml names; created first, so they get ids 7015e0000000001AAA, …2AAA.
+SAMPLE_CAMPAIGNS = ("Integrations webinar", "Monthly webinar")
 
 
 @dataclass
@@ -47,6 +49,20 @@ class Sandboxes:
     def stop(self) -> None:
         self.hubspot.stop()
         self.salesforce.stop()
+
+
+def add_sample_assets(hubspot: HubSpotSandbox, salesforce: SalesforceSandbox) -> None:
+    """What the sample account holds besides people: the static lists and campaigns the shipped config
+    names (the workflows are in connector.sandbox.hubspot.account), so preflight passes on the shipped
+    config once `nurture install` has run. Kept, not duplicated, when the state was loaded from disk."""
+    from connector.sandbox.hubspot.account import add_sample_lists
+
+    add_sample_lists(hubspot.context)
+    existing = {row.get("Name") for row in salesforce.state.table("Campaign").values()}
+    with salesforce.store.transaction() as txn:
+        for name in SAMPLE_CAMPAIGNS:
+            if name not in existing:
+                salesforce.store.create("Campaign", {"Name": name, "IsActive": True, "Type": "Webinar"}, txn)
 
 
 def start_sandboxes(
@@ -91,6 +107,7 @@ def start_sandboxes(
     except BaseException:
         hubspot.stop()
         raise
+    add_sample_assets(hubspot, salesforce)
     if seed:
         people = generate_people(seed, seed=1)
         hubspot.seed(people[: seed // 2])

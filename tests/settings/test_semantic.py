@@ -65,11 +65,11 @@ CASES = {
         "config/nurture.yaml", 'hubspot_list_id: "301"', 'hubspot_list_id: "REPLACE_ME"', "REPLACE_ME",
         r"hubspot_list_id 'REPLACE_ME' is a placeholder"),
     "zeros left in a campaign id": (
-        "config/nurture.yaml", "salesforce_campaign_id: 701000000000001AAA",
+        "config/nurture.yaml", "salesforce_campaign_id: 7015e0000000001AAA",
         "salesforce_campaign_id: 701000000000000AAA", "701000000000000AAA",
         r"salesforce_campaign_id '701000000000000AAA' is a placeholder"),
     "zeros left in an owner id": (
-        "config/alerts.yaml", '"005000000000002AAA"', '"000000000000000"', "000000000000000",
+        "config/alerts.yaml", '"0055e0000000003AAA"', '"000000000000000"', "000000000000000",
         r"owner id '000000000000000' is a placeholder"),
 }
 
