@@ -107,7 +107,8 @@ def _mapped_fields(settings: Settings, obj: str, found: SalesforceObject) -> Ite
             if missing:
                 problems.append(failed(name, f"values map of {field.name!r} names {len(missing)} value(s) "
                                        f"{obj}.{api_name} does not have: {', '.join(missing)}",
-                                       "add them to the picklist (Setup > Object Manager) or fix mappings/contact.yaml"))
+                                       "add them to the picklist (Setup > Object Manager) or fix "
+                                       "mappings/contact.yaml"))
         length = f", length {sf_field.length}" if sf_field.length else ""
         yield from problems or [passed(name, f"exists ({sf_field.type}{length}), "
                                              f"{'written' if written else 'read only'}")]
