@@ -19,9 +19,11 @@ from connector.commands.common import fail, open_store, settings_from
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the webhook receivers, health checks and dashboard with gunicorn."""
+    from connector.commands.preflight_cmds import refuse_unless_ready
     from webhooks.server import serve as run_server
 
     settings = settings_from(ctx)
+    refuse_unless_ready(settings)  # the same check as the worker's: refuse before taking webhooks
     open_store(settings, migrate=True)
     web = settings.app.web
     run_server(str(settings.path), host or web.host, port or web.port, workers or web.workers)

@@ -48,10 +48,12 @@ def _print_plan(rows: list[dict[str, Any]], as_json: bool) -> None:
 @click.pass_context
 def worker(ctx: click.Context, once: bool, dry_run: bool, as_json: bool) -> None:
     """Claim dirty contacts, reconcile both CRMs, and apply the plan (polls on a schedule)."""
+    from connector.commands.preflight_cmds import refuse_unless_ready
     from connector.engine.poller import poll as run_poll
     from connector.engine.worker import Worker
 
     settings, engine, clients = _engine_and_clients(ctx)
+    refuse_unless_ready(settings)  # a missing write-back property would dead-letter every write
     rows: list[dict[str, Any]] = []
     work = Worker(settings, engine, clients, dry_run=dry_run, on_plan=lambda p: rows.extend(p.rows()))
     if once or dry_run:

@@ -26,6 +26,7 @@ class Sandboxes:
     sf_password: str
     # The engagement API's signing secret: not a CRM setting, but the shipped app.yaml needs one to serve.
     engagement_secret: str = ""
+    connector_url: str | None = None  # where the emulators deliver webhooks: the connector's public URL here
 
     def env(self) -> dict[str, str]:
         """The variables that make the shipped app.yaml talk to these emulators."""
@@ -44,6 +45,7 @@ class Sandboxes:
             "SALESFORCE_USERNAME": self.sf_username,
             "SALESFORCE_PASSWORD": self.sf_password,
             "NURTURE_ENGAGEMENT_SECRET": self.engagement_secret,
+            **({"NURTURE_PUBLIC_URL": self.connector_url} if self.connector_url else {}),
         }
 
     def stop(self) -> None:
@@ -113,4 +115,5 @@ def start_sandboxes(
         hubspot.seed(people[: seed // 2])
         salesforce.seed(people[seed // 2 :])
     return Sandboxes(hubspot, salesforce, sf_auth["client_id"], sf_auth["client_secret"],
-                     sf_auth["username"], sf_auth["password"], engagement_secret=token(24))
+                     sf_auth["username"], sf_auth["password"], engagement_secret=token(24),
+                     connector_url=base)
