@@ -8,6 +8,7 @@ import click
 def register(group: click.Group) -> None:
     from connector.commands.config_cmds import schema, validate
     from connector.commands.db_cmds import db
+    from connector.commands.init_cmds import init
     from connector.commands.install_cmds import install, uninstall
     from connector.commands.nurture_cmds import COMMANDS as NURTURE
     from connector.commands.preflight_cmds import preflight
@@ -15,5 +16,5 @@ def register(group: click.Group) -> None:
     from connector.commands.sandbox_cmds import sandbox
     from connector.commands.sync_cmds import COMMANDS as SYNC
 
-    for command in (validate, schema, db, serve, sandbox, demo, preflight, install, uninstall, *SYNC, *NURTURE):
+    for command in (init, validate, schema, db, serve, sandbox, demo, preflight, install, uninstall, *SYNC, *NURTURE):
         group.add_command(command)
