@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -21,7 +22,7 @@ class WalkProgress:
             self._name = name
             total = self.totals.get(name)
             self._bar = click.progressbar(length=total or 0, label=f"{name:<20}", show_pos=True,
-                                          show_percent=bool(total), file=click.get_text_stream("stderr"))
+                                          show_percent=bool(total), file=sys.stderr)
             self._bar.__enter__()
         if self._bar is not None:
             total = self.totals.get(name)

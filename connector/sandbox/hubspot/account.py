@@ -1,6 +1,6 @@
 """What preflight asks a portal about itself: the private app token's scopes, workflows, and daily API usage.
 
-Shapes follow HubSpot's docs:
+Shapes follow HubSpot's docs (plus DELETE /crm/v3/properties/{objectType}/{name}, which archives):
 - POST /oauth/v2/private-apps/get/access-token-info {"tokenKey": token} -> {userId, hubId, appId, scopes}
   (https://developers.hubspot.com/docs/api/private-apps, "View private app access token information")
 - GET /automation/v3/workflows/{workflowId}: the workflow, or 404
@@ -21,7 +21,7 @@ from flask import Blueprint, Response, jsonify
 
 from connector.sandbox.hubspot.app import Context, ctx, json_body
 from connector.sandbox.hubspot.errors import ApiError, not_found
-from connector.sandbox.hubspot.state import ManualList, iso, now_ms
+from connector.sandbox.hubspot.state import OBJECT_ALIASES, ManualList, iso, now_ms
 
 bp = Blueprint("account", __name__)
 
@@ -80,6 +80,24 @@ def api_usage() -> Response:
     return jsonify({"results": [{"name": "api-calls-daily", "usageLimit": limiter.daily,
                                  "currentUsage": limiter.daily_used, "collectedAt": iso(now_ms()),
                                  "fetchStatus": "SUCCESS", "resetsAt": iso(tomorrow)}]})
+
+
+@bp.delete("/crm/v3/properties/<object_type>/<name>")
+def archive_property(object_type: str, name: str) -> Response:
+    """Archive a custom property (HubSpot's own cannot be); `nurture uninstall --remove-properties` uses it."""
+    state = ctx().portal.state
+    kind = OBJECT_ALIASES.get(object_type)
+    if kind is None:
+        raise ApiError(400, "VALIDATION_ERROR", f"Unable to infer object type from: {object_type}")
+    with state.lock:
+        prop = state.properties[kind].get(name)
+        if prop is None or prop.get("archived"):
+            raise not_found(f"Unable to find property {name}")
+        if prop.get("hubspotDefined"):
+            raise ApiError(400, "VALIDATION_ERROR", f"{name} is a HubSpot defined property and cannot be archived")
+        prop["archived"] = True
+        prop["archivedAt"] = iso(now_ms())
+    return Response(status=204)
 
 
 @bp.route("/__sandbox/scopes", methods=["GET", "POST"])
