@@ -85,6 +85,7 @@ def poll(ctx: click.Context, dry_run: bool) -> None:
     from connector.engine.poller import poll as run_poll
 
     settings, engine, clients = _engine_and_clients(ctx)
+    _within_budget(clients)
     report = run_poll(engine, clients, settings.mapping, dry_run=dry_run)
     for name, count in report.marked.items():
         click.echo(f"{name}: {count} changed{' (dry run: not marked)' if dry_run else ' marked'}; "
@@ -105,13 +106,19 @@ def backfill(ctx: click.Context, limit: int | None, since: datetime | None, dry_
     from datetime import UTC
 
     from connector.commands.progress import WalkProgress
+    from connector.crm.errors import BudgetExhausted
     from connector.engine.backfill import backfill as run_backfill
 
     settings, engine, clients = _engine_and_clients(ctx)
+    _within_budget(clients)
     totals = _walk_estimates(settings, clients, limit)
-    with WalkProgress(totals) as progress:
-        report = run_backfill(settings, engine, clients, since=since.replace(tzinfo=UTC) if since else None,
-                              limit=limit, dry_run=dry_run, progress=progress)
+    try:
+        with WalkProgress(totals) as progress:
+            report = run_backfill(settings, engine, clients, since=since.replace(tzinfo=UTC) if since else None,
+                                  limit=limit, dry_run=dry_run, progress=progress)
+    except BudgetExhausted as exc:
+        fail(f"backfill stopped before writing: {exc} — run it again after the daily reset, or raise "
+             "salesforce.daily_api_share", EXIT_FAILURE)
     click.echo(", ".join(f"{k}: {v}" for k, v in report.walked.items()), err=True)
     if dry_run:
         if detail or as_json:
@@ -122,6 +129,17 @@ def backfill(ctx: click.Context, limit: int | None, since: datetime | None, dry_
         return
     click.echo(f"reconciled {report.people} people: {report.writes} writes, {report.creates} creates, "
                f"{report.dead_letters} dead letters", err=True)
+
+
+def _within_budget(clients: Any) -> None:
+    """poll and backfill are non-urgent work, as the worker treats them: above the Salesforce daily share
+    they wait for tomorrow instead of spending what urgent syncs need."""
+    from connector.crm.errors import BudgetExhausted
+
+    try:
+        clients.budget.check("salesforce", urgent=False)
+    except BudgetExhausted as exc:
+        fail(f"{exc} — run it again after the daily reset, or raise salesforce.daily_api_share", EXIT_FAILURE)
 
 
 def _walk_estimates(settings: Settings, clients: Any, limit: int | None) -> dict[str, int]:

@@ -82,6 +82,9 @@ def backfill(settings: Settings, engine: Engine, clients: Clients, since: dateti
     report.plans.append(plan)
     if dry_run:
         return report
+    # Like the worker's batches, a backfill is non-urgent: its writes wait while Salesforce usage is above the
+    # daily share (the walk itself has updated the usage the org reports).
+    clients.budget.check("salesforce", urgent=False)
     outcome = apply_plan(plan, clients, mapping)
     execute(settings, clients, plan, nurture, now, write_ok=lambda i: i not in outcome.failed_sides)
     record_outcome(engine, uuid.uuid4().hex, plan, outcome, nurture)
