@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from connector.engine.plan import BatchPlan
+from connector.engine.preflight_types import WRITES
 from connector.settings.mapping_config import MappingConfig
 
 HUBSPOT_WRITE_BATCH, SALESFORCE_WRITE_BATCH = 100, 200
@@ -64,12 +65,14 @@ def _unmapped_values(plan: BatchPlan, mapping: MappingConfig) -> Counter[str]:
         if not f.values:
             continue
         reverse = set(f.values.values())
+        # Only a side the field is carried from matters: a one-way field's target may hold anything.
+        from_hubspot, from_salesforce = "salesforce" in WRITES[f.sync], "hubspot" in WRITES[f.sync]
         for person in plan.people:
-            if person.hubspot and f.hubspot:
+            if person.hubspot and f.hubspot and from_hubspot:
                 value = person.hubspot.properties.get(f.hubspot)
                 if value not in (None, "") and str(value) not in f.values:
                     found[f"{f.name}: HubSpot {value}"] += 1
-            if person.salesforce:
+            if person.salesforce and from_salesforce:
                 api_name = f.salesforce_name(person.salesforce.type)
                 value = person.salesforce.fields.get(api_name) if api_name else None
                 if value not in (None, "") and str(value) not in reverse:
