@@ -115,6 +115,8 @@ def test_first_hour(site: dict[str, Any]) -> None:
         ready = nurture(site, "preflight")
         assert ready.exit_code == 0, ready.stdout
         assert "[ok  ] web: public webhook URL" in ready.stdout
+        online = nurture(site, "validate", "--online")
+        assert online.exit_code == 0 and "configuration OK" in online.stdout and "[FAIL]" not in online.stdout
 
         plan = nurture(site, "backfill", "--dry-run")
         assert plan.exit_code == 0, plan.output
