@@ -115,7 +115,8 @@ def backfill(ctx: click.Context, limit: int | None, since: datetime | None, dry_
     try:
         with WalkProgress(totals) as progress:
             report = run_backfill(settings, engine, clients, since=since.replace(tzinfo=UTC) if since else None,
-                                  limit=limit, dry_run=dry_run, progress=progress)
+                                  limit=limit, dry_run=dry_run, progress=progress,
+                                  spool_dir=settings.root / ".nurture-backfill")
     except BudgetExhausted as exc:
         fail(f"backfill stopped before writing: {exc} — run it again after the daily reset, or raise "
              "salesforce.daily_api_share", EXIT_FAILURE)
