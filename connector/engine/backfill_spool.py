@@ -34,6 +34,7 @@ class WalkSpool:
         if meta.get("since") != since.isoformat():
             self.clear()  # another run's walk (or none): start afresh
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.folder.chmod(0o700)  # contact data: its owner's only (mkdir's mode is masked by the umask)
         self._meta_write({"since": since.isoformat(), "sources": self._meta().get("sources", {})})
         self._pending: dict[str, list[str]] = {}
 
