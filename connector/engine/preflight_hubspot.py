@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from connector.crm.errors import CrmError
-from connector.crm.hubspot import HubSpotClient
+from connector.crm.hubspot import TASK_KEY, HubSpotClient
 from connector.crm.hubspot_schema import HubSpotProperty, HubSpotSchema
 from connector.engine.preflight import Check, failed, passed
 from connector.engine.preflight_types import hubspot_family, incompatibility, type_fix, written_sides
@@ -44,9 +44,12 @@ def hubspot_checks(settings: Settings, client: HubSpotClient, token: str, cheap:
         raise
     yield passed("hubspot: credentials", "the access token is accepted")
     if not cheap:
-        yield from _scopes(settings, schema)
+        missing = [name for name in _writeback_names(settings) if name not in properties]
+        yield from _scopes(settings, schema, install_needed=bool(missing))
     yield from _mapped_properties(settings, properties)
     yield from _writeback(settings, properties)
+    if settings.alerts.target == "hubspot" or settings.alerts.owners.round_robin_hubspot:
+        yield _task_key(schema)
     if cheap:
         return
     yield from _engagement_signals(settings, properties)
@@ -55,14 +58,29 @@ def hubspot_checks(settings: Settings, client: HubSpotClient, token: str, cheap:
     yield passed("hubspot: contacts", f"{counts['hubspot']:,} contacts to backfill")
 
 
-def _scopes(settings: Settings, schema: HubSpotSchema) -> Iterator[Check]:
+def _writeback_names(settings: Settings) -> list[str]:
+    return [Writeback.target(target)[0] for target in settings.mapping.writeback.hubspot.values()]
+
+
+def _task_key(schema: HubSpotSchema) -> Check:
+    name = f"hubspot: task property {TASK_KEY}"
+    if TASK_KEY in schema.properties("tasks"):
+        return passed(name, "exists (one alert task per lead and reason)")
+    return failed(name, f"task property {TASK_KEY!r} does not exist: alert tasks could not be looked up before "
+                  "they are created", "run `nurture install`")
+
+
+def _scopes(settings: Settings, schema: HubSpotSchema, install_needed: bool) -> Iterator[Check]:
     try:
         info = schema.token_info()
     except CrmError as exc:
         yield failed("hubspot: scopes", f"the token's scopes could not be read: {exc}",
                      "use a private app access token (its scopes are readable); OAuth tokens are not supported here")
         return
-    for scope, purpose in required_scopes(settings).items():
+    needed = required_scopes(settings)
+    if install_needed:
+        needed["crm.schemas.contacts.write"] = "`nurture install` creating the write-back properties"
+    for scope, purpose in needed.items():
         if scope in info.scopes:
             yield passed(f"hubspot: scope {scope}", f"granted ({purpose})")
         else:

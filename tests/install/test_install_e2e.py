@@ -62,7 +62,8 @@ def test_first_hour(site: dict[str, Any]) -> None:
     # (install has not run), a field mapped to a property of another type, a picklist value HubSpot lacks,
     # a workflow that does not exist.
     requests.post(f"{boxes.hubspot.url}/__sandbox/scopes", timeout=10,
-                  json={"scopes": [s for s in FULL_SCOPES if s != "automation"]}).raise_for_status()
+                  json={"scopes": [s for s in FULL_SCOPES if s not in ("automation", "crm.schemas.contacts.write")]}
+                  ).raise_for_status()
     mapping, nurture_yaml = folder / "mappings/contact.yaml", folder / "config/nurture.yaml"
     _edit(mapping, "    hubspot: company\n", "    hubspot: numemployees\n")
     _edit(mapping, "      INTERNET: Technology\n",
@@ -73,6 +74,7 @@ def test_first_hour(site: dict[str, Any]) -> None:
     assert broken.exit_code == 1
     for expected in (
         "the token lacks scope automation, needed for nurture workflow touches",
+        "the token lacks scope crm.schemas.contacts.write, needed for `nurture install` creating the write-back",
         "write-back property 'nurture_score' (the brain's score) does not exist",
         "HubSpot property 'numemployees' (enumeration/select) cannot hold field 'company'",
         "HubSpot's 'industry' does not have: INDUSTRIAL_AUTOMATION",
