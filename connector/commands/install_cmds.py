@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from connector.commands.common import EXIT_CONFIG, fail, settings_from
+from connector.commands.common import settings_from
+from connector.commands.preflight_cmds import scratch_clients
 from connector.engine.install import InstallPlan
 from connector.settings import Settings
-
-
-def _clients(settings: Settings) -> Any:
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import StaticPool
-
-    from connector.engine.clients import build_clients
-    from connector.settings import MissingSecret
-    from connector.store.models import metadata
-
-    engine = create_engine("sqlite://", poolclass=StaticPool)  # install needs no store; the budget a scratch one
-    metadata.create_all(engine)
-    try:
-        return build_clients(settings, engine)
-    except (MissingSecret, ValueError) as exc:
-        fail(str(exc), EXIT_CONFIG)
 
 
 def _show(plan: InstallPlan) -> None:
@@ -55,7 +39,7 @@ def install(ctx: click.Context, dry_run: bool, out: str | None) -> None:
     from connector.engine.install import apply_plan, plan_install
 
     settings = settings_from(ctx)
-    clients = _clients(settings) if settings.app.hubspot.enabled or settings.app.salesforce.enabled else None
+    clients = scratch_clients(settings) if settings.app.hubspot.enabled or settings.app.salesforce.enabled else None
     auth = settings.app.salesforce.auth
     user = settings.secrets.get(auth.username_env) if auth.flow == "password" else None
     token_env = settings.app.salesforce.outbound_path_token_env
@@ -92,7 +76,7 @@ def uninstall(ctx: click.Context, dry_run: bool, remove_properties: bool, out: s
     from connector.engine.install import apply_plan, plan_uninstall, subscribed_properties
 
     settings = settings_from(ctx)
-    clients = _clients(settings) if settings.app.hubspot.enabled else None
+    clients = scratch_clients(settings) if settings.app.hubspot.enabled else None
     out_dir = _out_dir(settings, out)
     plan = plan_uninstall(settings, clients, out_dir, remove_properties)
     if dry_run:

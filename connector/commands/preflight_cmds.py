@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -26,31 +27,31 @@ def print_checklist(checks: list[Check], as_json: bool) -> None:
     click.echo(f"{good} passed, {bad} failed, {skip} skipped", err=True)
 
 
-def preflight_checks(settings: Settings, cheap: bool = False) -> list[Check]:
+def scratch_clients(settings: Settings) -> Any:
+    """CRM clients for commands that need no store (preflight, install): the API budget's counters live in an
+    in-memory database instead."""
     from sqlalchemy import create_engine
     from sqlalchemy.pool import StaticPool
 
     from connector.engine.clients import build_clients
     from connector.settings import MissingSecret
-
-    # Preflight reads; it needs no store. An in-memory one holds the API budget's counters.
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    _budget_tables(engine)
-    try:
-        clients = build_clients(settings, engine)
-    except (MissingSecret, ValueError) as exc:
-        fail(str(exc), EXIT_CONFIG)
-    # A checklist answers quickly or says so; at a service's start, a CRM that is down must not hold it up.
-    clients.hubspot.max_wait_s = clients.salesforce.max_wait_s = 0.5 if cheap else 2.0
-    from connector.engine.preflight import run_preflight
-
-    return run_preflight(settings, clients, cheap=cheap)
-
-
-def _budget_tables(engine: object) -> None:
     from connector.store.models import metadata
 
-    metadata.create_all(engine)  # type: ignore[arg-type]
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    metadata.create_all(engine)
+    try:
+        return build_clients(settings, engine)
+    except (MissingSecret, ValueError) as exc:
+        fail(str(exc), EXIT_CONFIG)
+
+
+def preflight_checks(settings: Settings, cheap: bool = False) -> list[Check]:
+    from connector.engine.preflight import run_preflight
+
+    clients = scratch_clients(settings)
+    # A checklist answers quickly or says so; at a service's start, a CRM that is down must not hold it up.
+    clients.hubspot.max_wait_s = clients.salesforce.max_wait_s = 0.5 if cheap else 2.0
+    return run_preflight(settings, clients, cheap=cheap)
 
 
 @click.command()

@@ -151,7 +151,7 @@ def _walk_estimates(settings: Settings, clients: Any, limit: int | None) -> dict
 
     totals: dict[str, int] = {}
     try:
-        totals["hubspot"] = HubSpotSchema(clients.hubspot, "").contact_total()
+        totals["hubspot"] = HubSpotSchema(clients.hubspot).contact_total()
         for sobject in settings.mapping.salesforce.objects:
             totals[f"salesforce.{sobject}"] = SalesforceSchema(clients.salesforce).count(sobject)
     except CrmError:

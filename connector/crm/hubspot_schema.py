@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from connector.crm.errors import CrmError, FatalError
+from connector.crm.errors import FatalError
 from connector.crm.hubspot import HubSpotClient
 
 
@@ -43,12 +43,14 @@ class Usage:
 
 
 class HubSpotSchema:
-    def __init__(self, client: HubSpotClient, access_token: str) -> None:
+    def __init__(self, client: HubSpotClient, access_token: str | None = None) -> None:
         self._client = client
         self._token = access_token
         self._properties: dict[str, dict[str, HubSpotProperty]] = {}
 
     def token_info(self) -> TokenInfo:
+        if self._token is None:
+            raise ValueError("token_info needs the access token")
         body = self._client.request("POST /oauth/v2/private-apps/get/access-token-info", "POST",
                                     "/oauth/v2/private-apps/get/access-token-info", {"tokenKey": self._token})
         return TokenInfo(set(body.get("scopes") or []), body.get("hubId"), body.get("appId"))
@@ -114,8 +116,6 @@ class HubSpotSchema:
         except FatalError as exc:
             if exc.status == 404:
                 return False
-            raise
-        except CrmError:
             raise
         return True
 

@@ -50,7 +50,7 @@ def plan_install(settings: Settings, clients: Clients | None, out_dir: Path, sec
 
     plan = InstallPlan()
     if settings.app.hubspot.enabled and clients is not None:
-        schema = HubSpotSchema(clients.hubspot, "")
+        schema = HubSpotSchema(clients.hubspot)
         for obj, wanted in our_properties(settings).items():
             existing = schema.properties(obj)
             missing = {name: kind for name, kind in wanted.items() if name not in existing}
@@ -74,7 +74,7 @@ def plan_uninstall(settings: Settings, clients: Clients | None, out_dir: Path, r
 
     plan = InstallPlan()
     if settings.app.hubspot.enabled and clients is not None and remove_properties:
-        schema = HubSpotSchema(clients.hubspot, "")
+        schema = HubSpotSchema(clients.hubspot)
         for obj, wanted in our_properties(settings).items():
             existing = schema.properties(obj)
             # Only what install makes: our names, in our group, not HubSpot's own.

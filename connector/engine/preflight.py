@@ -106,7 +106,7 @@ def budget_checks(settings: Settings, clients: Clients, counts: dict[str, int]) 
     if app.hubspot.enabled and "hubspot" in counts:
         cost = math.ceil(counts["hubspot"] / HUBSPOT_PAGE) + 2 * math.ceil(total / HUBSPOT_BATCH)
         try:
-            usage = HubSpotSchema(clients.hubspot, "").daily_usage()
+            usage = HubSpotSchema(clients.hubspot).daily_usage()
         except CrmError as exc:
             usage = None
             checks.append(skipped("hubspot: API usage", f"usage not read: {exc}"))
