@@ -45,7 +45,7 @@ def loop(config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
         yield {"boxes": boxes, "worker": Worker(settings, engine, clients), "engine": engine}
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=30)  # gunicorn drains gracefully; a loaded CI host can take a while
         boxes.stop()
 
 
