@@ -111,6 +111,10 @@ logging:
 """
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _ask(interactive: bool, value: object, prompt: str, default: object, **kwargs: object) -> object:
     if value is not None or not interactive:
         return default if value is None else value
@@ -134,7 +138,7 @@ def init(directory: str, name: str | None, hubspot: bool | None, salesforce: boo
          auth_flow: str | None, store_url: str | None, force: bool) -> None:
     """Write a starter app.yaml, mappings/ and config/ into DIR (default: here). Asks on a terminal; without
     one, takes the flags and defaults and never waits for input."""
-    interactive = sys.stdin.isatty()
+    interactive = stdin_is_terminal()
     target = Path(directory)
     samples = [REPO / "mappings", REPO / "config"]
     if not all(p.is_dir() for p in samples):

@@ -104,3 +104,22 @@ def test_serve_refuses_to_start_without_the_write_back_properties(config_dir: Pa
     assert result.returncode == 3
     assert "hubspot: write-back nurture_score: write-back property 'nurture_score'" in result.stderr
     assert "nurture install" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_init_on_a_terminal_asks_each_question(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from connector.cli import cli
+    from connector.commands import init_cmds
+
+    monkeypatch.setattr(init_cmds, "stdin_is_terminal", lambda: True)
+    answers = ["Acme", "n", "y", "https://hooks.acme.example", "", "", "https://acme.my.salesforce.com",
+               "refresh_token", "postgresql://nurture@db/nurture"]
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "asked")], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    app = (tmp_path / "asked/app.yaml").read_text()
+    assert "name: Acme\n" in app and "hubspot:\n  enabled: false" in app
+    assert "public_base_url: https://hooks.acme.example" in app and "flow: refresh_token" in app
+    assert "refresh_token_env: SALESFORCE_REFRESH_TOKEN" in app and "password_env" not in app
+    assert "${NURTURE_STORE_URL:-postgresql://nurture@db/nurture}" in app
+    assert "${SALESFORCE_INSTANCE_URL:-https://acme.my.salesforce.com}" in app
