@@ -123,3 +123,18 @@ def test_init_on_a_terminal_asks_each_question(tmp_path: Path, monkeypatch: pyte
     assert "refresh_token_env: SALESFORCE_REFRESH_TOKEN" in app and "password_env" not in app
     assert "${NURTURE_STORE_URL:-postgresql://nurture@db/nurture}" in app
     assert "${SALESFORCE_INSTANCE_URL:-https://acme.my.salesforce.com}" in app
+
+
+@pytest.mark.parametrize("command", [["init"], ["preflight"], ["install"], ["uninstall"], ["sandbox", "start"],
+                                     ["sandbox", "env"], ["sandbox", "stop"], ["validate"], ["backfill"]])
+def test_new_commands_have_help(command: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from connector.cli import cli
+
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+    if command == ["validate"]:
+        assert "--online" in result.output
+    if command == ["backfill"]:
+        assert "--detail" in result.output
