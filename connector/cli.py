@@ -15,7 +15,36 @@ from connector.commands import register
 from connector.commands.common import EXIT_CONFIG, EXIT_FAILURE
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class NurtureGroup(click.Group):
+    """Accepts `--config FILE` after the subcommand too (`nurture validate --config x.yaml`), as admins type it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_config(args))
+
+
+def hoist_config(args: list[str]) -> list[str]:
+    """Move every `--config X` / `--config=X` to the front, where the group option is parsed."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg == "--config" and i + 1 < len(args):
+            front += args[i:i + 2]
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+@click.group(cls=NurtureGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="nurture")
 @click.option("--config", "config_path", default="app.yaml", show_default=True, envvar="NURTURE_CONFIG",
               type=click.Path(dir_okay=False), help="The installation manifest (env: NURTURE_CONFIG).")

@@ -55,6 +55,9 @@ def gunicorn_options(host: str, port: int, workers: int, *, access_log: bool = F
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "nurture-webhooks",
+        # gunicorn >= 25.1 opens a control socket at one per-user path: a second instance on the host would
+        # take it over. Nothing here uses gunicornc, so there is none.
+        "control_socket_disable": True,
     }
 
 

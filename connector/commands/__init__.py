@@ -8,9 +8,14 @@ import click
 def register(group: click.Group) -> None:
     from connector.commands.config_cmds import schema, validate
     from connector.commands.db_cmds import db
+    from connector.commands.init_cmds import init
+    from connector.commands.install_cmds import install, uninstall
     from connector.commands.nurture_cmds import COMMANDS as NURTURE
-    from connector.commands.run_cmds import demo, prune, sandbox, serve
+    from connector.commands.preflight_cmds import preflight
+    from connector.commands.run_cmds import demo, prune, serve
+    from connector.commands.sandbox_cmds import sandbox
     from connector.commands.sync_cmds import COMMANDS as SYNC
 
-    for command in (validate, schema, db, serve, prune, sandbox, demo, *SYNC, *NURTURE):
+    for command in (init, validate, schema, db, serve, prune, sandbox, demo, preflight, install, uninstall, *SYNC,
+                    *NURTURE):
         group.add_command(command)

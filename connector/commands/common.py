@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 import click
@@ -37,15 +39,28 @@ def settings_from(ctx: click.Context, check_env: bool = True) -> Settings:
 
 def open_store(settings: Settings, migrate: bool = True) -> Engine:
     from connector.store import open_engine, upgrade
+    from connector.store.migrate import is_current
 
     url = settings.store_url
     try:
         engine = open_engine(url, pool_size=settings.app.store.pool_size)
-        if migrate:
+        # Alembic logs its context at INFO whenever it looks at a store: look quietly, and let it speak only
+        # when a migration actually runs.
+        if migrate and not _quietly(lambda: is_current(engine)):
             upgrade(engine)
     except Exception as exc:
         fail(f"cannot open the store at {_safe_url(url)}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
     return engine
+
+
+def _quietly(check: Callable[[], bool]) -> bool:
+    log = logging.getLogger("alembic.runtime.migration")
+    level = log.level
+    log.setLevel(logging.WARNING)
+    try:
+        return check()
+    finally:
+        log.setLevel(level)
 
 
 def _safe_url(url: str) -> str:

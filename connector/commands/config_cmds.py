@@ -6,14 +6,19 @@ from pathlib import Path
 
 import click
 
-from connector.commands.common import settings_from
+from connector.commands.common import EXIT_FAILURE, EXIT_USAGE, fail, settings_from
 
 
 @click.command()
 @click.option("--skip-env", is_flag=True, help="Do not require the secrets' environment variables (CI on the repo).")
+@click.option("--online", is_flag=True, help="Then connect to each CRM and run preflight's checks too.")
 @click.pass_context
-def validate(ctx: click.Context, skip_env: bool) -> None:
-    """Check app.yaml and every file it names; print each problem as file:line:column."""
+def validate(ctx: click.Context, skip_env: bool, online: bool) -> None:
+    """Check app.yaml and every file it names; print each problem as file:line:column. Besides the schema it
+    catches what would fail at run time: times and time zones, unreachable thresholds, unknown event types,
+    lifecycle stages, duplicate touches, store URLs, placeholder ids."""
+    if online and skip_env:
+        fail("--online needs the secrets: drop --skip-env", EXIT_USAGE)
     settings = settings_from(ctx, check_env=not skip_env)
     m = settings.mapping
     click.echo(f"configuration OK: {settings.path.name} ({settings.app.name})")
@@ -26,6 +31,13 @@ def validate(ctx: click.Context, skip_env: bool) -> None:
     click.echo(f"  {len(settings.segments.personas)} personas, {len(settings.segments.segments)} segments, "
                f"{len(settings.lifecycle.journey)} journey stages")
     click.echo(f"  {len(settings.nurture.tracks)} nurture tracks, {len(settings.alerts.alerts)} sales alerts")
+    if online:
+        from connector.commands.preflight_cmds import preflight_checks, print_checklist
+
+        checks = preflight_checks(settings)
+        print_checklist(checks, as_json=False)
+        if any(not c.ok for c in checks):
+            raise SystemExit(EXIT_FAILURE)
 
 
 @click.command()

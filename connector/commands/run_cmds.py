@@ -1,4 +1,4 @@
-"""Long-running commands: `nurture serve`, `nurture sandbox`, `nurture demo`."""
+"""Long-running commands: `nurture serve`, `nurture demo` (`nurture sandbox` is in sandbox_cmds)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from connector.commands.common import EXIT_CONFIG, fail, open_store, settings_fr
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the webhook receivers, health checks and dashboard with gunicorn."""
+    from connector.commands.preflight_cmds import refuse_unless_ready
     from connector.settings.problems import ConfigError
     from webhooks.security_policy import check_security
     from webhooks.server import serve as run_server
@@ -30,40 +31,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         fail(f"{len(exc.problems)} problem(s) in the configuration; nothing was started.", EXIT_CONFIG)
+    refuse_unless_ready(settings)  # the same check as the worker's: refuse before taking webhooks
     open_store(settings, migrate=True)
     web = settings.app.web
     run_server(str(settings.path), host or web.host, port or web.port, workers or web.workers)
-
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--hubspot-port", default=8101, show_default=True, type=int)
-@click.option("--salesforce-port", default=8102, show_default=True, type=int)
-@click.option("--seed", default=0, show_default=True, type=int, help="Make N plausible leads, split between the CRMs.")
-@click.option("--connector-url", default=None, help="Deliver webhooks to BASE/webhooks/{hubspot,salesforce}.")
-@click.option("--faults", default=None, help="e.g. error_rate=0.05,latency_ms=100,storm_429=20,outage_s=30")
-@click.option("--state-dir", default=None, type=click.Path(file_okay=False), help="Keep state (and TLS) here.")
-def sandbox(host: str, hubspot_port: int, salesforce_port: int, seed: int, connector_url: str | None,
-            faults: str | None, state_dir: str | None) -> None:
-    """Run local HubSpot and Salesforce emulators; print the NAME=value lines that configure app.yaml."""
-    from connector.sandbox.launcher import start_sandboxes
-    from connector.sandbox.runtime import FaultSpecError
-
-    try:
-        boxes = start_sandboxes(host, hubspot_port, salesforce_port, seed, connector_url, faults,
-                                Path(state_dir) if state_dir else None)
-    except FaultSpecError as exc:
-        fail(f"--faults: {exc}", 2)
-    except OSError as exc:
-        fail(f"cannot start the sandbox: {exc} — is another one running on ports {hubspot_port}/{salesforce_port}?")
-    for name, value in boxes.env().items():
-        click.echo(f"{name}={value}")
-    click.echo(f"# HubSpot emulator at {boxes.hubspot.url}, Salesforce emulator at {boxes.salesforce.instance_url}",
-               err=True)
-    click.echo("# eval these lines in your shell to point app.yaml at the sandbox; Ctrl-C stops it", err=True)
-    _wait_for_signal()
-    boxes.stop()
-    click.echo("sandbox stopped", err=True)
 
 
 @click.command()
@@ -126,13 +97,6 @@ def demo(ctx: click.Context, port: int, seed: int) -> None:
         for child in children:
             child.wait(timeout=15)
         boxes.stop()
-
-
-def _wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
 
 
 @click.command()

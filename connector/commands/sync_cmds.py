@@ -35,10 +35,13 @@ def _print_plan(rows: list[dict[str, Any]], as_json: bool) -> None:
     if not rows:
         click.echo("plan: nothing to write")
         return
-    click.echo(f"{'CRM':<11}{'OBJECT':<9}{'RECORD':<20}{'ACTION':<8}{'FIELD':<22}BEFORE -> AFTER   (RULE)")
-    for r in rows:
-        click.echo(f"{r['crm']:<11}{r['object']:<9}{r['id']!s:<20}{r['action']:<8}{r['field']!s:<22}"
-                   f"{r['before']!r} -> {r['after']!r}   ({r['rule']})")
+    # Columns as wide as their longest value, two spaces apart: long field names never run together.
+    table = [(r["crm"], r["object"], str(r["id"]), r["action"], str(r["field"]),
+              f"{r['before']!r} -> {r['after']!r}   ({r['rule']})") for r in rows]
+    header = ("CRM", "OBJECT", "RECORD", "ACTION", "FIELD", "BEFORE -> AFTER   (RULE)")
+    widths = [max(len(row[i]) for row in [header, *table]) for i in range(5)]
+    for row in [header, *table]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True)) + "  " + row[5])
 
 
 @click.command()
@@ -48,10 +51,12 @@ def _print_plan(rows: list[dict[str, Any]], as_json: bool) -> None:
 @click.pass_context
 def worker(ctx: click.Context, once: bool, dry_run: bool, as_json: bool) -> None:
     """Claim dirty contacts, reconcile both CRMs, and apply the plan (polls on a schedule)."""
+    from connector.commands.preflight_cmds import refuse_unless_ready
     from connector.engine.poller import poll as run_poll
     from connector.engine.worker import Worker
 
     settings, engine, clients = _engine_and_clients(ctx)
+    refuse_unless_ready(settings)  # a missing write-back property would dead-letter every write
     rows: list[dict[str, Any]] = []
     work = Worker(settings, engine, clients, dry_run=dry_run, on_plan=lambda p: rows.extend(p.rows()))
     if once or dry_run:
@@ -82,6 +87,7 @@ def poll(ctx: click.Context, dry_run: bool) -> None:
     from connector.engine.poller import poll as run_poll
 
     settings, engine, clients = _engine_and_clients(ctx)
+    _within_budget(clients)
     report = run_poll(engine, clients, settings.mapping, dry_run=dry_run)
     for name, count in report.marked.items():
         click.echo(f"{name}: {count} changed{' (dry run: not marked)' if dry_run else ' marked'}; "
@@ -92,29 +98,99 @@ def poll(ctx: click.Context, dry_run: bool) -> None:
 @click.option("--limit", type=int, help="At most N records per source.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help="Only records changed since (UTC).")
-@click.option("--dry-run", is_flag=True, help="Walk and plan; write nothing.")
+@click.option("--dry-run", is_flag=True, help="Walk and plan; write nothing; end with totals.")
+@click.option("--detail", is_flag=True, help="With --dry-run: also the per-field table of planned writes.")
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: one JSON object per planned field write.")
 @click.pass_context
-def backfill(ctx: click.Context, limit: int | None, since: datetime | None, dry_run: bool, as_json: bool) -> None:
+def backfill(ctx: click.Context, limit: int | None, since: datetime | None, dry_run: bool, detail: bool,
+             as_json: bool) -> None:
     """Walk every contact on both sides and reconcile them all; run again to resume after a stop."""
     from datetime import UTC
 
+    from connector.commands.progress import WalkProgress
+    from connector.crm.errors import BudgetExhausted
     from connector.engine.backfill import backfill as run_backfill
 
     settings, engine, clients = _engine_and_clients(ctx)
-    with click.progressbar(length=0, label="walking", show_pos=True, file=click.get_text_stream("stderr")) as bar:
-        def progress(name: str, count: int) -> None:
-            bar.label = name
-            bar.update(count)
-        report = run_backfill(settings, engine, clients, since=since.replace(tzinfo=UTC) if since else None,
-                              limit=limit, dry_run=dry_run, progress=progress)
+    _within_budget(clients)
+    totals = _walk_estimates(settings, clients, limit)
+    try:
+        with WalkProgress(totals) as progress:
+            report = run_backfill(settings, engine, clients, since=since.replace(tzinfo=UTC) if since else None,
+                                  limit=limit, dry_run=dry_run, progress=progress,
+                                  spool_dir=settings.root / ".nurture-backfill")
+    except BudgetExhausted as exc:
+        fail(f"backfill stopped before writing: {exc} — run it again after the daily reset, or raise "
+             "salesforce.daily_api_share", EXIT_FAILURE)
     click.echo(", ".join(f"{k}: {v}" for k, v in report.walked.items()), err=True)
     if dry_run:
-        _print_plan([row for plan in report.plans for row in plan.rows()], as_json)
+        if detail or as_json:
+            _print_plan([row for plan in report.plans for row in plan.rows()], as_json)
+        if not as_json:
+            _print_dry_run_totals(settings, clients, report)
         click.echo("dry run: nothing written", err=True)
         return
     click.echo(f"reconciled {report.people} people: {report.writes} writes, {report.creates} creates, "
                f"{report.dead_letters} dead letters", err=True)
+
+
+def _within_budget(clients: Any) -> None:
+    """poll and backfill are non-urgent work, as the worker treats them: above the Salesforce daily share
+    they wait for tomorrow instead of spending what urgent syncs need."""
+    from connector.crm.errors import BudgetExhausted
+
+    try:
+        clients.budget.check("salesforce", urgent=False)
+    except BudgetExhausted as exc:
+        fail(f"{exc} — run it again after the daily reset, or raise salesforce.daily_api_share", EXIT_FAILURE)
+
+
+def _walk_estimates(settings: Settings, clients: Any, limit: int | None) -> dict[str, int]:
+    """Totals for the progress bars: HubSpot's search total and a SOQL COUNT() per object (one call each)."""
+    from connector.crm.errors import CrmError
+    from connector.crm.hubspot_schema import HubSpotSchema
+    from connector.crm.salesforce_schema import SalesforceSchema
+
+    totals: dict[str, int] = {}
+    try:
+        totals["hubspot"] = HubSpotSchema(clients.hubspot).contact_total()
+        for sobject in settings.mapping.salesforce.objects:
+            totals[f"salesforce.{sobject}"] = SalesforceSchema(clients.salesforce).count(sobject)
+    except CrmError:
+        pass  # bars without a total; the walk itself will say what is wrong
+    return {name: min(total, limit) if limit is not None else total for name, total in totals.items()}
+
+
+def _print_dry_run_totals(settings: Settings, clients: Any, report: Any) -> None:
+    from connector.crm.errors import CrmError
+    from connector.crm.salesforce_schema import SalesforceSchema
+    from connector.engine.backfill_summary import summarize
+
+    summaries = [summarize(plan, settings.mapping) for plan in report.plans]
+    walked_hs = report.walked.get("hubspot", 0)
+    walked_sf = sum(v for k, v in report.walked.items() if k.startswith("salesforce"))
+    click.echo(f"{'':<12}{'create':>8}{'link':>8}{'update':>8}   API calls (walk + writes)")
+    for name, walk_calls in (("hubspot", -(-walked_hs // 200)), ("salesforce", -(-walked_sf // 2000))):
+        side = [getattr(s, name) for s in summaries]
+        calls = walk_calls + sum(t.calls for t in side)
+        click.echo(f"{name:<12}{sum(t.create for t in side):>8}{sum(t.link for t in side):>8}"
+                   f"{sum(t.update for t in side):>8}   {calls}")
+    hs_daily = settings.app.hubspot.rate_limit.daily
+    click.echo(f"HubSpot daily limit {hs_daily:,} (this connector may use {settings.app.hubspot.rate_limit.share:.0%})")
+    try:
+        limit, remaining = SalesforceSchema(clients.salesforce).daily_api()
+        click.echo(f"Salesforce daily limit {limit:,}, {remaining:,} left today "
+                   f"(this connector may use {settings.app.salesforce.daily_api_share:.0%})")
+    except CrmError as exc:
+        click.echo(f"Salesforce daily limit not read: {exc}")
+    click.echo(f"duplicates expected: {sum(s.duplicates for s in summaries)}")
+    unmapped = [(k, v) for s in summaries for k, v in s.unmapped.most_common()]
+    if unmapped:
+        click.echo("values no picklist map covers (they are not carried across):")
+        for key, count in unmapped:
+            click.echo(f"  {key}  ({count} record{'s' if count != 1 else ''})")
+    else:
+        click.echo("values no picklist map covers: none")
 
 
 @click.group()

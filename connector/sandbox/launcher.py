@@ -12,6 +12,8 @@ from connector.sandbox.runtime import Faults
 from connector.sandbox.salesforce import SalesforceSandbox
 
 SALESFORCE_ORG_ID = "00D5e000000SbXaEAK"
+# The campaigns the shipped config/nurture.yaml names; created first, so they get ids 7015e0000000001AAA, …2AAA.
+SAMPLE_CAMPAIGNS = ("Integrations webinar", "Monthly webinar")
 
 
 @dataclass
@@ -22,6 +24,9 @@ class Sandboxes:
     sf_client_secret: str
     sf_username: str
     sf_password: str
+    # The engagement API's signing secret: not a CRM setting, but the shipped app.yaml needs one to serve.
+    engagement_secret: str = ""
+    connector_url: str | None = None  # where the emulators deliver webhooks: the connector's public URL here
 
     def env(self) -> dict[str, str]:
         """The variables that make the shipped app.yaml talk to these emulators."""
@@ -39,11 +44,27 @@ class Sandboxes:
             "SALESFORCE_CLIENT_SECRET": self.sf_client_secret,
             "SALESFORCE_USERNAME": self.sf_username,
             "SALESFORCE_PASSWORD": self.sf_password,
+            "NURTURE_ENGAGEMENT_SECRET": self.engagement_secret,
+            **({"NURTURE_PUBLIC_URL": self.connector_url} if self.connector_url else {}),
         }
 
     def stop(self) -> None:
         self.hubspot.stop()
         self.salesforce.stop()
+
+
+def add_sample_assets(hubspot: HubSpotSandbox, salesforce: SalesforceSandbox) -> None:
+    """What the sample account holds besides people: the static lists and campaigns the shipped config
+    names (the workflows are in connector.sandbox.hubspot.account), so preflight passes on the shipped
+    config once `nurture install` has run. Kept, not duplicated, when the state was loaded from disk."""
+    from connector.sandbox.hubspot.account import add_sample_lists
+
+    add_sample_lists(hubspot.context)
+    existing = {row.get("Name") for row in salesforce.state.table("Campaign").values()}
+    with salesforce.store.transaction() as txn:
+        for name in SAMPLE_CAMPAIGNS:
+            if name not in existing:
+                salesforce.store.create("Campaign", {"Name": name, "IsActive": True, "Type": "Webinar"}, txn)
 
 
 def start_sandboxes(
@@ -88,9 +109,11 @@ def start_sandboxes(
     except BaseException:
         hubspot.stop()
         raise
+    add_sample_assets(hubspot, salesforce)
     if seed:
         people = generate_people(seed, seed=1)
         hubspot.seed(people[: seed // 2])
         salesforce.seed(people[seed // 2 :])
     return Sandboxes(hubspot, salesforce, sf_auth["client_id"], sf_auth["client_secret"],
-                     sf_auth["username"], sf_auth["password"])
+                     sf_auth["username"], sf_auth["password"], engagement_secret=token(24),
+                     connector_url=base)

@@ -27,6 +27,7 @@ from connector.settings.pydantic_errors import problems_from
 from connector.settings.scoring_config import ScoringConfig
 from connector.settings.secrets import Secrets
 from connector.settings.segments_config import SegmentsConfig
+from connector.settings.semantic import semantic_problems
 from connector.settings.yaml_source import Path_, YamlDocument, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
@@ -127,6 +128,7 @@ def load_settings(
         models[key] = _validate(docs[key], model, problems)
 
     problems.extend(_cross_checks(models, docs))
+    problems.extend(semantic_problems(app, app_doc, models, docs))
     if app is None:
         raise ConfigError(problems)
     secrets_file = None

@@ -37,7 +37,7 @@ def test_explain_prints_every_number_and_reason() -> None:
         "lifecycle: marketingqualifiedlead  [score: fit 45 ≥ 25 and engagement 29 ≥ 20]",
         "due now: consideration:buyer's guide (email, hubspot_workflow_id=9301)",
         "next touch: consideration:comparison sheet at 2026-03-13 15:00 UTC",
-        "alert raised now: became_mql → 005000000000003AAA (round robin), due 2026-03-11 15:00 UTC",
+        "alert raised now: became_mql → 0055e0000000004AAA (round robin), due 2026-03-11 15:00 UTC",
         "  2026-03-10 14:00 UTC  webinar_attend w1",
     ]
     for line in expected:

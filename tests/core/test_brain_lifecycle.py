@@ -90,7 +90,7 @@ def test_mql_alert_once_per_reason_with_owner_sla_and_body() -> None:
     [alert] = first.alerts
     assert (alert.reason, alert.priority, alert.due_at) == ("became_mql", "High", NOW + timedelta(hours=24))
     # unowned: round-robin by a stable hash of the contact, the same on every run and worker
-    assert alert.owner_id == SR[zlib.crc32(b"ann@acme.com") % len(SR)] == "005000000000003AAA"
+    assert alert.owner_id == SR[zlib.crc32(b"ann@acme.com") % len(SR)] == "0055e0000000004AAA"
     assert alert.owner_source == "round robin"
     assert alert.key == "alert:ann@acme.com:became_mql"
     lines = alert.body.splitlines()

@@ -36,7 +36,7 @@ def test_a_track_runs_touch_by_touch_under_the_cadence() -> None:
 
     second = think(ENGINEER, READ_GUIDE, first.state, datetime(2026, 3, 13, 15, tzinfo=UTC))
     assert [t.key for t in second.due_touches] == ["technical_consideration:integrations webinar"]
-    assert second.due_touches[0].salesforce_campaign_id == "701000000000001AAA"
+    assert second.due_touches[0].salesforce_campaign_id == "7015e0000000001AAA"
     # gap says Mon 16th, but 2 a week: the window frees 7 days after Tue 10th
     assert second.next_touch_at == datetime(2026, 3, 17, 15, tzinfo=UTC)
 

@@ -33,19 +33,19 @@ def loop(config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
            "NURTURE_STORE_URL": f"sqlite:///{tmp_path / 'loop.db'}", "NURTURE_PORT": str(port)}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    settings = load_settings(config_dir / "app.yaml")
+    engine = open_engine(settings.app.store.url)
+    upgrade(engine)
+    clients = build_clients(settings, engine)
+    setup_hubspot_properties(settings, clients)  # before serve: it refuses to start without them
     server = subprocess.Popen([sys.executable, "-m", "connector", "--config", str(config_dir / "app.yaml"), "serve",
                                "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert wait_until_ready(f"http://127.0.0.1:{port}/readyz"), "server did not start"
-        settings = load_settings(config_dir / "app.yaml")
-        engine = open_engine(settings.app.store.url)
-        upgrade(engine)
-        clients = build_clients(settings, engine)
-        setup_hubspot_properties(settings, clients)
         yield {"boxes": boxes, "worker": Worker(settings, engine, clients), "engine": engine}
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=30)  # gunicorn drains gracefully; a loaded CI host can take a while
         boxes.stop()
 
 

@@ -44,6 +44,7 @@ def ctx() -> Context:
 
 def create_app(context: Context) -> Flask:
     from connector.sandbox.hubspot import (
+        account,
         associations,
         contacts,
         control,
@@ -58,7 +59,8 @@ def create_app(context: Context) -> Flask:
     app = Flask("hubspot_sandbox")
     app.extensions["hubspot_sandbox"] = context
     app.url_map.strict_slashes = False
-    for module in (objects, contacts, search, properties, associations, lists, owners, control, subscriptions):
+    for module in (objects, contacts, search, properties, associations, lists, owners, control, subscriptions,
+                   account):
         app.register_blueprint(module.bp)
     app.before_request(_gate)
     app.after_request(_rate_headers)
