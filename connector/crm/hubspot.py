@@ -32,6 +32,7 @@ from connector.crm.batching import chunks
 from connector.crm.budget import Budget
 from connector.crm.errors import CrmError, FatalError, RecordError, RetryableError, SessionExpired
 from connector.crm.retry import call_with_retry
+from connector.metrics.live import crm_attempt
 
 T = TypeVar("T")
 BATCH = 100  # HubSpot's limit of inputs per batch call
@@ -276,7 +277,7 @@ class HubSpotClient:
                 return fn()
             except Exception as exc:
                 raise _translate(exc) from None
-        return call_with_retry(attempt, cap=self.max_wait_s)
+        return call_with_retry(crm_attempt("hubspot", endpoint, attempt), cap=self.max_wait_s)
 
 
 class _HttpStatusError(Exception):

@@ -24,6 +24,7 @@ from connector.crm.batching import chunks
 from connector.crm.budget import Budget
 from connector.crm.errors import CrmError, FatalError, RecordError, RetryableError, SessionExpired
 from connector.crm.retry import call_with_retry
+from connector.metrics.live import crm_attempt
 
 T = TypeVar("T")
 COLLECTION = 200  # sObject Collections' limit of records per call
@@ -237,7 +238,7 @@ class SalesforceClient:
                 self._note_usage(sf)
             return result
 
-        return call_with_retry(attempt, cap=self.max_wait_s)
+        return call_with_retry(crm_attempt("salesforce", endpoint, attempt), cap=self.max_wait_s)
 
     def _note_usage(self, sf: Salesforce) -> None:
         usage = sf.api_usage.get("api-usage") if self._budget else None
