@@ -160,3 +160,9 @@ counters = Table(
     Column("value", Float, nullable=False, default=0),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# Read paths of the dashboard and reports (migration 0005_report_indexes).
+Index("ix_audit_system_action_at", audit.c.system, audit.c.action, audit.c.at)
+Index("ix_audit_field", audit.c.field)
+Index("ix_inbox_received_at", inbox.c.received_at)
+Index("ix_engagement_occurred_at", engagement.c.occurred_at)
