@@ -1,7 +1,8 @@
 """Nurture reports: each track and touch (enrolment, exits, attributed engagement) and each A/B experiment.
 
 Attribution is last touch within a window: an open, click or unsubscribe is credited to the latest touch
-the contact was sent at or before it, if that touch is at most `window_days` older. A conversion is the
+the contact was sent at or before it, if that touch is at most `window_days` older; each contact counts once
+per touch, so the rates are shares of the contacts sent the touch. A conversion is the
 contact reaching the track's goal stage, credited the same way.
 """
 
@@ -63,9 +64,13 @@ def tracks(h: History, config: NurtureConfig, window_days: int = 7) -> Report:
             if h.since <= touch.at <= h.now:
                 rows[(touch.track, touch.touch)].sent += 1
                 people_by[(touch.track, touch.touch)].append(person.id)
+        counted: set[tuple[str, str, str]] = set()  # rates are of people: five clicks by one contact count once
         for act in person.activity:
             field = {"email_open": "opens", "email_click": "clicks", "unsubscribe": "unsubscribes"}.get(act.type)
             if field and h.since <= act.at <= h.now and (credit := _credit(person, act.at, window)):
+                if (credit.track, credit.touch, field) in counted:
+                    continue
+                counted.add((credit.track, credit.touch, field))
                 setattr(rows[(credit.track, credit.touch)], field,
                         getattr(rows[(credit.track, credit.touch)], field) + 1)
         credited: set[str] = set()
