@@ -39,7 +39,6 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="
 # attributes and Chart.js sizes its canvas with them; a style cannot run code or send data elsewhere here.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-REPORT_CACHE_S = 10.0  # reports read the whole history: reuse one for a few seconds across page loads
 
 
 def install(app: Flask) -> None:
@@ -123,46 +122,44 @@ def replay(letter_id: int) -> Response:
     return redirect(url_for("dashboard.health"))
 
 
-_cache: dict[tuple[int, str], tuple[float, Any]] = {}
-
-
-def _history(since: str) -> Any:
-    from connector.engine.report_data import load_history, parse_since
-
-    key = (id(_engine()), since)
-    hit = _cache.get(key)
-    if hit is not None and time.monotonic() - hit[0] < REPORT_CACHE_S:
-        return hit[1]
-    try:
-        start = parse_since(since)
-    except ValueError as exc:
-        abort(400, str(exc))
-    history = load_history(_engine(), _settings(), start)
-    _cache[key] = (time.monotonic(), history)
-    return history
-
-
-def _reports(*names: str) -> dict[str, Any]:
-    from connector.engine.report_data import build_report
+def _reports(*names: str) -> dict[str, Any] | Response:
+    """The period's reports from the store's snapshot (connector.engine.report_snapshots)."""
+    from connector.engine import report_snapshots
+    from connector.engine.report_data import parse_since
 
     since = request.args.get("since", "90d")
-    history = _history(since)
-    return {name: build_report(name, history, _settings()) for name in names} | {"since": since}
+    try:
+        parse_since(since)
+    except ValueError as exc:
+        abort(400, str(exc))
+    computed_at, reports = report_snapshots.get(_engine(), _settings(), since)
+    if reports is None or computed_at is None:
+        return Response(render_template("dashboard/computing.html", page=request.endpoint), 200)
+    age = max(0, int((datetime.now(UTC) - computed_at).total_seconds()))
+    return {name: reports[name] for name in names} | {"since": since, "computed_at": computed_at, "age": age}
 
 
 @bp.get("/funnel")
-def funnel() -> str:
-    return render_template("dashboard/funnel.html", page="funnel", **_reports("funnel", "velocity", "sources"))
+def funnel() -> Any:
+    found = _reports("funnel", "velocity", "sources")
+    if isinstance(found, Response):
+        return found
+    return render_template("dashboard/funnel.html", page="funnel", **found)
 
 
 @bp.get("/cohorts")
-def cohorts() -> str:
-    return render_template("dashboard/cohorts.html", page="cohorts", **_reports("cohorts"))
+def cohorts() -> Any:
+    found = _reports("cohorts")
+    if isinstance(found, Response):
+        return found
+    return render_template("dashboard/cohorts.html", page="cohorts", **found)
 
 
 @bp.get("/tracks")
-def tracks() -> str:
+def tracks() -> Any:
     found = _reports("tracks", "ab")
+    if isinstance(found, Response):
+        return found
     rows = found["ab"].rows
 
     def pct(i: int) -> list[float | None]:

@@ -22,10 +22,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # module: its environment is restored before the next test module runs
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
     saved = dict(os.environ)
-    stack = DemoStack(DemoOptions(REPO / "app.yaml", port=free_port(), people=40, seed=3, days=10,
+    stack = DemoStack(DemoOptions(REPO / "app.yaml", port=free_port(), people=30, seed=3, days=8,
                                   workdir=tmp_path_factory.mktemp("demo")))
     try:
         stack.start(live_worker=False)
