@@ -16,7 +16,8 @@ from connector.commands.common import fail
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--seed", default=200, show_default=True, type=int, help="Plausible leads, split between the CRMs.")
 @click.option("--story-seed", default=7, show_default=True, type=int, help="Seed of what the leads and sales do.")
-@click.option("--speed", default=3600.0, show_default=True, help="Simulated seconds per second (3600: an hour).")
+@click.option("--speed", default=10800.0, show_default=True,
+              help="Simulated seconds per second (10800: three hours).")
 @click.option("--days", default=14.0, show_default=True, help="Days of story, played from that long ago to now.")
 @click.pass_context
 def demo(ctx: click.Context, port: int, seed: int, story_seed: int, speed: float, days: float) -> None:

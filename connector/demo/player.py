@@ -20,6 +20,7 @@ from typing import Any
 import requests
 
 from connector.demo.story import Action
+from webhooks.engagement_events import EMAIL
 from webhooks.signatures import sign_engagement
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,9 @@ class Player:
         items = []
         for a in actions:
             person = self.people[a.person]
-            who = {k: v for k, v in (("email", person.email), ("hubspot_id", person.hubspot_id)) if v}
+            # a CRM may hold an address the webhook refuses ("jane.doe@"); one bad event would refuse the batch
+            email = person.email if person.email and EMAIL.fullmatch(person.email) else None
+            who = {k: v for k, v in (("email", email), ("hubspot_id", person.hubspot_id)) if v}
             if not who:
                 self.tally.skipped += 1
                 continue

@@ -33,7 +33,7 @@ class DemoOptions:
     people: int = 200
     seed: int = 7
     days: float = 14.0  # of simulated story
-    speed: float = 3600.0  # simulated seconds per wall second: 14 days in about 5.6 minutes
+    speed: float = 10800.0  # simulated seconds per wall second: 14 days in under 2 minutes
     workdir: Path | None = None  # store, metrics directory; a new temp dir if None
     web_workers: int = 2
 
@@ -69,8 +69,8 @@ class DemoStack:
         work.mkdir(parents=True, exist_ok=True)
         metrics_dir = work / "metrics"
         metrics_dir.mkdir(exist_ok=True)
-        for stale in metrics_dir.glob("*.db"):  # counters start at zero with each demo
-            stale.unlink()
+        for stale in [*metrics_dir.glob("*.db"), *work.glob("demo.db*")]:
+            stale.unlink()  # the sandboxes are new each run: yesterday's links and counters would mislead
         self.boxes = start_sandboxes(seed=o.people, connector_url=self.base_url, hubspot_port=0, salesforce_port=0)
         self.env = {
             **self.boxes.env(),

@@ -45,14 +45,14 @@ def plan(n_people: int, seed: int, days: float = 14.0) -> list[Action]:
 
     for person in range(n_people):
         kind = _temperament(rng)
-        t = rng.uniform(0, span * 0.3)  # when they first show up
+        t = rng.uniform(0, span * 0.15)  # when they first show up
 
         def add(hours: float, what: str, content: str | None = None, **props: Any) -> None:
             actions.append(Action(at(hours), person, what, props, content))  # noqa: B023 - used at once
 
-        opens = {"cold": 2, "curious": 4, "evaluating": 6, "buying": 6, "leaving": 2}[kind]
+        opens = {"cold": 2, "curious": 4, "evaluating": 4, "buying": 3, "leaving": 2}[kind]
         for _ in range(opens):
-            t += rng.uniform(4, 36)
+            t += rng.uniform(3, 24)
             add(t, "email_open")
         if kind == "cold":
             continue
