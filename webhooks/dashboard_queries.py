@@ -91,17 +91,25 @@ def search_contacts(engine: Engine, q: str, ids: list[int] | None = None, before
     query = select(contacts.c.id, contacts.c.email, contacts.c.hubspot_id, contacts.c.salesforce_id,
                    contacts.c.synced, contacts.c.brain, contacts.c.updated_at).where(contacts.c.deleted_at.is_(None))
     q = q.strip().lower()
-    if ids is not None:
-        query = query.where(contacts.c.id.in_(ids[:500]))
-    elif q:
-        # emails are stored lowercased: a range on the index instead of LIKE (which SQLite cannot index)
-        prefix = (contacts.c.email >= q) & (contacts.c.email < q + "\uffff")
-        query = query.where(or_(prefix, contacts.c.email.contains(q, autoescape=True),
-                                func.lower(cast(contacts.c.synced, String)).contains(q, autoescape=True)))
     if before is not None:
         query = query.where(contacts.c.id < before)
     with engine.connect() as conn:
-        rows = conn.execute(query.order_by(contacts.c.id.desc()).limit(PAGE)).all()
+        if ids is not None:
+            rows = conn.execute(query.where(contacts.c.id.in_(ids[:500])).order_by(contacts.c.id.desc())
+                                .limit(PAGE)).all()
+        elif q:
+            # Emails are stored lowercased: first a range on the email index (LIKE cannot use it on SQLite);
+            # only if that finds less than a page, a scan for the text anywhere in the email or the name.
+            prefix = (contacts.c.email >= q) & (contacts.c.email < q + "\uffff")
+            rows = conn.execute(query.where(prefix).order_by(contacts.c.email).limit(PAGE)).all()
+            if len(rows) < PAGE:
+                seen = {r.id for r in rows}
+                anywhere = or_(contacts.c.email.contains(q, autoescape=True),
+                               func.lower(cast(contacts.c.synced, String)).contains(q, autoescape=True))
+                more = conn.execute(query.where(anywhere).order_by(contacts.c.id.desc()).limit(PAGE)).all()
+                rows += [r for r in more if r.id not in seen][:PAGE - len(rows)]
+        else:
+            rows = conn.execute(query.order_by(contacts.c.id.desc()).limit(PAGE)).all()
     return [{"id": r.id, "email": r.email, "name": _name(r.synced or {}), "hubspot_id": r.hubspot_id,
              "salesforce_id": r.salesforce_id, "stage": (r.brain or {}).get("lifecycle"),
              "track": (r.brain or {}).get("track"), "updated_at": as_datetime(r.updated_at)} for r in rows]

@@ -112,3 +112,25 @@ def test_report_command_formats_and_usage_errors(tmp_path: Path) -> None:
     assert csv.stdout.splitlines()[0].startswith("track,touch,enrolled")
     bad = run("funnel", "--since", "lately")
     assert bad.exit_code == 2 and "use 90d" in bad.output and "Traceback" not in bad.output
+
+
+def test_snapshots_round_trip_and_large_stores_compute_in_the_background(
+        sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from connector.engine import report_snapshots
+
+    seed(sqlite_engine)
+    monkeypatch.setattr(report_snapshots, "INLINE_UP_TO", 0)  # as if the store were large
+    assert report_snapshots.get(sqlite_engine, SETTINGS, "2026-01-01") == (None, None)
+    for _ in range(100):  # the background thread saves it
+        found = report_snapshots.load(sqlite_engine, "2026-01-01")
+        if found is not None:
+            break
+        time.sleep(0.05)
+    assert found is not None
+    computed_at, reports = found
+    assert set(reports) == {"funnel", "velocity", "cohorts", "tracks", "sources", "ab"}
+    funnel = {r[0]: r[1:] for r in reports["funnel"].rows}
+    assert funnel["SQL"][0] == 1 and reports["funnel"].drill  # rows and their contacts survive the JSON
+    assert report_snapshots.get(sqlite_engine, SETTINGS, "2026-01-01")[0] == computed_at  # fresh: reused
