@@ -134,3 +134,19 @@ def test_snapshots_round_trip_and_large_stores_compute_in_the_background(
     funnel = {r[0]: r[1:] for r in reports["funnel"].rows}
     assert funnel["SQL"][0] == 1 and reports["funnel"].drill  # rows and their contacts survive the JSON
     assert report_snapshots.get(sqlite_engine, SETTINGS, "2026-01-01")[0] == computed_at  # fresh: reused
+
+
+def test_store_gauges_and_dashboard_health_on_both_databases(store_engine: Engine) -> None:
+    from connector.metrics.store_gauges import StoreCollector
+    from webhooks import dashboard_queries
+
+    seed(store_engine)
+    families = {f.name: f for f in StoreCollector(store_engine, SETTINGS, cache_s=0)._read()}
+    moves = {(s.labels["stage"], s.labels["field"]): s.value for s in families["nurture_stage_transitions"].samples}
+    # JSON `after` grouped as text on PostgreSQL too; the empty recycle write is no stage
+    assert moves == {("lead", "lifecyclestage"): 1, ("marketingqualifiedlead", "lifecyclestage"): 1,
+                     ("marketingqualifiedlead", "Lifecycle_Stage__c"): 1}
+    assert {s.labels["type"]: s.value for s in families["nurture_engagement_facts"].samples}["email_open"] == 2
+    health = dashboard_queries.health(store_engine)
+    assert [c["state"] for c in health.crms] == ["connected", "connected"] and health.contacts == 2
+    assert [r["email"] for r in dashboard_queries.search_contacts(store_engine, "bob")] == ["bob@corp.io"]
