@@ -52,6 +52,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.extensions["nurture"] = Edge.from_settings(settings, engine)
     for module in (hubspot, salesforce, engagement, health, openapi):
         app.register_blueprint(module.bp)
+    from connector.metrics.endpoint import install as install_metrics  # issue 13: /metrics
+    from webhooks.dashboard import install as install_dashboard  # issue 13: / and /dashboard
+
+    install_metrics(app, settings, engine)
+    install_dashboard(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-from pathlib import Path
-
 import click
 
 from connector.commands.common import EXIT_CONFIG, fail, open_store, settings_from
@@ -35,68 +30,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     open_store(settings, migrate=True)
     web = settings.app.web
     run_server(str(settings.path), host or web.host, port or web.port, workers or web.workers)
-
-
-@click.command()
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--seed", default=200, show_default=True, type=int, help="Plausible leads, split between the CRMs.")
-@click.pass_context
-def demo(ctx: click.Context, port: int, seed: int) -> None:
-    """Everything on this machine: seeded sandbox CRMs, the connector (gunicorn) and a worker, with live
-    engagement arriving, all on a local SQLite store. Ctrl-C stops it all."""
-    import random
-    import subprocess
-    import sys
-
-    import requests
-
-    from connector.engine.backfill import backfill
-    from connector.engine.clients import build_clients
-    from connector.engine.nurture_step import setup_hubspot_properties
-    from connector.sandbox.launcher import start_sandboxes
-
-    # The sandboxes are new each run, so yesterday's links would point at records that no longer exist.
-    for stale in Path(ctx.find_root().obj["config_path"]).resolve().parent.glob("demo.db*"):
-        stale.unlink()
-    boxes = start_sandboxes(seed=seed, connector_url=f"http://127.0.0.1:{port}", hubspot_port=0, salesforce_port=0)
-    os.environ.update(boxes.env())
-    os.environ.setdefault("NURTURE_ENGAGEMENT_SECRET", "demo-engagement-secret")
-    os.environ.setdefault("NURTURE_STORE_URL", "sqlite:///demo.db")
-    os.environ["NURTURE_PORT"] = str(port)
-    children: list[subprocess.Popen[bytes]] = []
-    try:
-        settings = settings_from(ctx)
-        engine = open_store(settings)
-        clients = build_clients(settings, engine)
-        setup_hubspot_properties(settings, clients)
-        report = backfill(settings, engine, clients)
-        click.echo(f"demo: sandbox HubSpot {boxes.hubspot.url} and Salesforce {boxes.salesforce.instance_url}, "
-                   f"{seed} leads; backfill linked {report.people} people ({report.creates} creates)")
-        base = [sys.executable, "-m", "connector", "--config", str(settings.path)]
-        children.append(subprocess.Popen([*base, "serve", "--port", str(port)]))
-        children.append(subprocess.Popen([*base, "worker"]))
-        click.echo(f"demo: connector on http://127.0.0.1:{port} (GET /healthz, /readyz, /openapi.json); "
-                   f"worker running; Ctrl-C stops everything")
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        rng = random.Random(7)
-        contacts = list(boxes.hubspot.state.contacts)
-        while not stop.wait(2.0):
-            if any(child.poll() is not None for child in children):
-                fail("demo: a connector process stopped; see its output above")
-            # Prospects keep engaging: HubSpot shows it as growing counters, which become ledger facts.
-            contact_id = rng.choice(contacts)
-            props = boxes.hubspot.state.contacts[contact_id].properties
-            bumped = {"hs_email_open": str(int(float(props.get("hs_email_open") or 0)) + 1)}
-            requests.post(f"{boxes.hubspot.url}/__sandbox/engagement/contacts/{contact_id}",
-                          json={"properties": bumped}, timeout=5)
-    finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.wait(timeout=15)
-        boxes.stop()
 
 
 @click.command()

@@ -42,12 +42,16 @@ def lines(r: BrainResult) -> list[str]:
     else:
         out.append(f"track: -  [{plan.reason}]")
     if plan.sent:
-        key, at, _ = max(plan.sent, key=lambda entry: entry[1])
-        out.append(f"last touch: {key} at {_when(datetime.fromisoformat(at))}")
+        last = max(plan.sent, key=lambda entry: entry[1])
+        arm = f" (variant {last[3]})" if len(last) > 3 and last[3] else ""
+        out.append(f"last touch: {last[0]} at {_when(datetime.fromisoformat(last[1]))}{arm}")
     else:
         out.append("last touch: none")
+    for variant in plan.variants:
+        out.append(f"A/B variant: {variant}")
     for touch in plan.due:
-        out.append(f"due now: {touch.key} ({touch.channel}, {_executor(touch)})")
+        arm = f", variant {touch.variant}" if touch.variant else ""
+        out.append(f"due now: {touch.key} ({touch.channel}, {_executor(touch)}{arm})")
     if plan.next_touch and plan.next_touch_at:
         out.append(f"next touch: {plan.track}:{plan.next_touch} at {_when(plan.next_touch_at)}")
     else:

@@ -7,6 +7,10 @@ moves between tracks when its journey stage changes does not get the same piece 
 every touch is done is exhausted; the lead falls through to the next fitting track, or to none.
 The caller persists the returned `sent` list only after executing the touches: if it does not, the
 next run returns the same touches again (same idempotency keys).
+
+A/B variants (connector.core.variants): a track with `variants:` gives each contact one arm's touch
+list; a touch with `variants:` swaps that touch's content or executor. The arm is sticky (a hash of
+email and experiment name) and recorded as the 4th element of the `sent` entry, "experiment=variant".
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from datetime import datetime, timedelta
 from connector.core.cadence import Clock, zone
 from connector.core.frozen import slot_builder
 from connector.core.predicates import Ctx, Reasoned, fields_read
-from connector.settings.nurture_config import NurtureConfig, Touch, Track
+from connector.core.variants import assign
+from connector.settings.nurture_config import NurtureConfig, Touch, Track, Variant
 
-SentEntry = list  # [key "track:touch", ISO time, content id or None], JSON-friendly
+SentEntry = list  # [key "track:touch", ISO time, content id or None(, "experiment=variant")], JSON-friendly
 _UNKNOWN = object()
 
 
@@ -34,6 +39,7 @@ class DueTouch:
     salesforce_campaign_id: str | None
     task_subject: str | None
     key: str  # idempotency key: look before you enroll
+    variant: str | None = None  # "experiment=variant" when an A/B experiment chose this touch
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +53,43 @@ class Plan:
     sent: list[SentEntry]
     position: int  # touches of the track already done
     length: int
+    variants: tuple[str, ...] = ()  # "experiment=variant  [why]" for each experiment that applied, for explain
 
 
 # Plan(...) for the hot path: the same frozen object, without the generated __init__'s detour.
 _plan = slot_builder(Plan)
 
 
+Step = tuple  # (key, touch, wait, DueTouch, touch experiment or None)
+
+
+def _steps(track_name: str, touches: list[Touch], arm: str | None) -> tuple[Step, ...]:
+    steps = []
+    for t in touches:
+        key = f"{track_name}:{t.name}"
+        due = DueTouch(track_name, t.name, t.channel, t.content, t.hubspot_workflow_id, t.hubspot_list_id,
+                       t.salesforce_campaign_id, t.task_subject, key, arm)
+        experiment = None
+        if t.variants:  # per arm, the DueTouch it sends: built once, a value like the rest
+            name = t.experiment or key.replace(" ", "_").lower()
+            experiment = (name, t.variants, t.winner, {v.name: _override(due, v, name) for v in t.variants})
+        steps.append((key, t, timedelta(days=t.wait_days), due, experiment))
+    return tuple(steps)
+
+
+def _override(due: DueTouch, v: Variant, experiment: str) -> DueTouch:
+    def pick(mine: object, theirs: object) -> object:
+        return mine if mine is not None else theirs
+
+    return DueTouch(due.track, due.touch, due.channel, pick(v.content, due.content),  # type: ignore[arg-type]
+                    pick(v.hubspot_workflow_id, due.hubspot_workflow_id),  # type: ignore[arg-type]
+                    pick(v.hubspot_list_id, due.hubspot_list_id),  # type: ignore[arg-type]
+                    pick(v.salesforce_campaign_id, due.salesforce_campaign_id),  # type: ignore[arg-type]
+                    pick(v.task_subject, due.task_subject), due.key, f"{experiment}={v.name}")  # type: ignore[arg-type]
+
+
 class _Track:
-    __slots__ = ("cfg", "exit", "keys", "lifecycle", "name", "personas", "stages", "steps")
+    __slots__ = ("arms", "cfg", "exit", "experiment", "keys", "lifecycle", "name", "personas", "stages", "steps")
 
     def __init__(self, track: Track) -> None:
         self.cfg = track
@@ -63,12 +98,20 @@ class _Track:
         self.stages = frozenset(track.for_.stages) if track.for_.stages is not None else None
         self.lifecycle = frozenset(track.for_.lifecycle) if track.for_.lifecycle is not None else None
         self.exit = Reasoned(track.exit_when) if track.exit_when is not None else None
-        # per touch, in order: (idempotency key, touch, its wait, the DueTouch when it is due: a value)
-        self.steps = tuple((key, t, timedelta(days=t.wait_days),
-                            DueTouch(track.name, t.name, t.channel, t.content, t.hubspot_workflow_id, t.hubspot_list_id,
-                                     t.salesforce_campaign_id, t.task_subject, key))
-                           for t in track.touches for key in (f"{track.name}:{t.name}",))
+        # per touch, in order: (idempotency key, touch, its wait, the DueTouch when it is due: a value, experiment)
+        self.steps = _steps(track.name, track.touches, None)
         self.keys = tuple(step[0] for step in self.steps)
+        self.experiment = track.experiment_name() if track.variants else None
+        # track variants: each arm's own steps, tagged "experiment=arm"
+        self.arms = {v.name: _steps(track.name, v.touches or [], f"{self.experiment}={v.name}")
+                     for v in track.variants or ()}
+
+    def arm(self, email: str | None) -> tuple[tuple[Step, ...], str | None]:
+        """This contact's steps, and "experiment=variant  [why]" when the track is an experiment."""
+        if self.experiment is None:
+            return self.steps, None
+        variant, why = assign(self.experiment, email, self.cfg.variants or (), self.cfg.winner)
+        return self.arms[variant.name], f"{self.experiment}={variant.name}  [{why}]"
 
     def fits(self, persona: str | None, stage: str | None, lifecycle: str) -> bool:
         return ((self.personas is None or persona in self.personas)
@@ -105,11 +148,13 @@ class Planner:
         sent = list(sent)
         why_not = self.suppressed(ctx) if suppressed is _UNKNOWN else suppressed
         if why_not is not None:
-            return _plan(None, f"suppressed: {why_not}", None, (), None, None, sent, 0, 0)
+            return _plan(None, f"suppressed: {why_not}", None, (), None, None, sent, 0, 0, ())
         keys = {entry[0] for entry in sent}
         contents = {entry[2] for entry in sent if entry[2]}
         notes: list[str] = []
         chosen: _Track | None = None
+        steps: tuple[Step, ...] = ()
+        arm: str | None = None
         for track in self.tracks:
             if not track.fits(persona, stage, lifecycle):
                 continue
@@ -117,14 +162,15 @@ class Planner:
             if goal is not None:
                 notes.append(f"{track.name} exited on goal ({goal})")
                 continue
-            if _next_step(track, keys, contents) is None:
+            steps, arm = track.arm(ctx.facts.get("email"))
+            if _next_step(steps, keys, contents) is None:
                 notes.append(f"{track.name} exited: content exhausted")
                 continue
             chosen = track
             break
         if chosen is None:
             where = f"persona {persona}, journey stage {stage}, lifecycle {lifecycle}"
-            return _plan(None, "; ".join(notes) or f"no track fits {where}", None, (), None, None, sent, 0, 0)
+            return _plan(None, "; ".join(notes) or f"no track fits {where}", None, (), None, None, sent, 0, 0, ())
 
         reason = f"first track for persona {persona} × stage {stage} × lifecycle {lifecycle}"
         since = previous_since if chosen.name == previous_track and previous_since is not None else now
@@ -132,10 +178,10 @@ class Planner:
             reason += f"; moved from {previous_track}"
         if notes:
             reason += "; " + "; ".join(notes)
-        return self._schedule(ctx, chosen, reason, since, sent, keys, contents)
+        return self._schedule(ctx, chosen, steps, arm, reason, since, sent, keys, contents)
 
-    def _schedule(self, ctx: Ctx, track: _Track, reason: str, since: datetime, sent: list[SentEntry],
-                  keys: set[str], contents: set[str]) -> Plan:
+    def _schedule(self, ctx: Ctx, track: _Track, steps: tuple[Step, ...], arm: str | None, reason: str,
+                  since: datetime, sent: list[SentEntry], keys: set[str], contents: set[str]) -> Plan:
         now = ctx.now
         clock = self.clock
         tz = zone(ctx.facts.get(clock.timezone_field or ""), clock.default_timezone)
@@ -144,36 +190,45 @@ class Planner:
         in_track = [t for entry, t in zip(sent, times, strict=True) if entry[0].startswith(prefix)]
         last_in_track = max(in_track) if in_track else since
         due: list[DueTouch] = []
-        step = _next_step(track, keys, contents)
+        variants = [arm] if arm else []
+        step = _next_step(steps, keys, contents)
         next_at: datetime | None = None
         now_text = ""
         while step is not None:
-            key, touch, wait, due_touch = step
+            key, touch, wait, due_touch, experiment = step
             at = clock.allowed(max(clock.earliest(last_in_track + wait, times), now), tz)
             if at > now:
                 next_at = at
                 break
+            if experiment is not None:
+                name, options, winner, arms = experiment
+                variant, why = assign(name, ctx.facts.get("email"), options, winner)
+                due_touch = arms[variant.name]
+                variants.append(f"{due_touch.variant}  [{why}]")
             due.append(due_touch)
             if not now_text:  # a rescore passes one `now` for every contact: format it once
                 seen, now_text = self._now_text
                 if seen is not now:
                     now_text = now.isoformat()
                     self._now_text = (now, now_text)
-            sent.append([key, now_text, touch.content])
+            if due_touch.variant is None:
+                sent.append([key, now_text, touch.content])
+            else:
+                sent.append([key, now_text, due_touch.content, due_touch.variant])
             times.append(now)
             keys.add(key)
-            if touch.content:
-                contents.add(touch.content)
+            if due_touch.content:
+                contents.add(due_touch.content)
             last_in_track = now
-            step = _next_step(track, keys, contents)
-        done = len([key for key in track.keys if key in keys])
+            step = _next_step(steps, keys, contents)
+        done = len([s for s in steps if s[0] in keys])
         return _plan(track.name, reason, since, tuple(due), step[1].name if step else None, next_at, sent,
-                    done, len(track.keys))
+                     done, len(steps), tuple(variants))
 
 
-def _next_step(track: _Track, keys: set[str], contents: set[str]) -> tuple[str, Touch, timedelta, DueTouch] | None:
+def _next_step(steps: tuple[Step, ...], keys: set[str], contents: set[str]) -> Step | None:
     """The first touch of the track not sent yet and whose content the lead has not had."""
-    for step in track.steps:
+    for step in steps:
         touch = step[1]
         if step[0] in keys or (touch.content and touch.content in contents):
             continue

@@ -41,6 +41,7 @@ from connector.crm.errors import (
     SessionExpired,
 )
 from connector.crm.retry import call_with_retry
+from connector.metrics.live import crm_attempt
 
 log = logging.getLogger(__name__)
 
@@ -429,7 +430,8 @@ class HubSpotClient:
                 raise error from None
         if self._budget:
             self._budget.check_paused("hubspot")
-        return call_with_retry(attempt, cap=self.max_wait_s) if retry else attempt()
+        counted = crm_attempt("hubspot", endpoint, attempt)
+        return call_with_retry(counted, cap=self.max_wait_s) if retry else counted()
 
 
 class _HttpStatusError(Exception):

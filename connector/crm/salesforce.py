@@ -26,6 +26,7 @@ from connector.crm.errors import CrmError, FatalError, RecordError, RetryableErr
 from connector.crm.retry import call_with_retry
 from connector.crm.salesforce_auth import Credentials, request_token
 from connector.crm.timed_session import TimedSession
+from connector.metrics.live import crm_attempt
 
 __all__ = ["Credentials", "SalesforceClient", "SaveOutcome"]
 
@@ -266,7 +267,7 @@ class SalesforceClient:
                 self._note_usage(sf)
             return result
 
-        return call_with_retry(attempt, cap=self.max_wait_s)
+        return call_with_retry(crm_attempt("salesforce", endpoint, attempt), cap=self.max_wait_s)
 
     def _note_usage(self, sf: Salesforce) -> None:
         usage = sf.api_usage.get("api-usage") if self._budget else None

@@ -33,6 +33,8 @@ from connector.engine.lookup import LiveLookup, Lookup
 from connector.engine.nurture_step import derive_engagement, make_brain, think
 from connector.engine.plan import BatchPlan, build_plan
 from connector.engine.scheduler import mark_due
+from connector.metrics import init as metrics_init
+from connector.metrics.worker_hook import batch_done as metrics_batch_done
 from connector.settings import Settings
 from connector.store.audit_log import write_dead_letter
 from connector.store.claims import BUSY_S, Mark, claim_people, release
@@ -84,6 +86,7 @@ class Worker:
     def __init__(self, settings: Settings, engine: Engine, clients: Clients, dry_run: bool = False,
                  owner: str | None = None, on_plan: Callable[[BatchPlan], None] | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:
+        metrics_init(settings.store_url)  # live metrics into the directory the web's /metrics reads
         self.settings = settings
         self.engine = engine
         self.clients = clients
@@ -171,6 +174,7 @@ class Worker:
         moved_ids = {i for p in moved for i in _ids(plan, p)}
         retry_ids = {i for p in outcome.retry_people for i in _ids(plan, p)} - moved_ids
         again = [m for m in marks if m.object_id in retry_ids]
+        metrics_batch_done(self.engine, marks, report)  # before release: reads the marks' marked_at
         report.retried = len(again) + len([m for m in marks if m.object_id in moved_ids])
         release(self.engine, [m for m in marks if m.object_id not in retry_ids | moved_ids],
                 [(m, self._backoff(m)) for m in again], owner=owner)

@@ -215,3 +215,18 @@ problems = Table(
     Column("resolved_at", DateTime(timezone=True)),
     Index("ix_problems_contact", "contact_id", "resolved_at"),
 )
+
+# Computed reports per period, so dashboard pages read one row (connector.engine.report_snapshots).
+report_snapshots = Table(
+    "report_snapshots",
+    metadata,
+    Column("since", String(32), primary_key=True),  # the period as written: "90d", "2026-01-01"
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("body", JSON, nullable=False),  # report name -> Report fields
+)
+
+# Read paths of the dashboard and reports (migration 0005_report_indexes).
+Index("ix_audit_system_action_at", audit.c.system, audit.c.action, audit.c.at)
+Index("ix_audit_field", audit.c.field)
+Index("ix_inbox_received_at", inbox.c.received_at)
+Index("ix_engagement_occurred_at", engagement.c.occurred_at)

@@ -105,7 +105,8 @@ def test_reasoned_single_and_any_branches() -> None:
 
 
 def test_fast_builders_make_the_same_frozen_values() -> None:
-    plan_args = ("t", "why", NOW, (), "next", NOW + timedelta(days=1), [["t:a", NOW.isoformat(), None]], 1, 3)
+    plan_args = ("t", "why", NOW, (), "next", NOW + timedelta(days=1), [["t:a", NOW.isoformat(), None]], 1, 3,
+                 ("exp=a",))
     built = [(nurture._plan(*plan_args), Plan(*plan_args)),
              (lifecycle._lifecycle("lead", "r", True, "x"), Lifecycle("lead", "r", True, "x")),
              (segments._membership("p", "r", ("a",), ("ra",)), Membership("p", "r", ("a",), ("ra",)))]

@@ -1,0 +1,1 @@
+"""The demo story: simulated prospects and a sales team acting on the sandbox CRMs through the real webhooks."""
