@@ -67,6 +67,9 @@ def build_plan(mapping: MappingConfig, gathered: Gathered, sf_lengths: dict[str,
         if person.hubspot_gone or person.salesforce_gone:
             _plan_deletion(plan, mapping, index, person)
             continue
+        if person.salesforce and person.link.synced.get("_privacy_deleted"):
+            _plan_privacy_deletion(plan, mapping, index, person)
+            continue
         if person.hubspot and person.salesforce:
             _plan_updates(plan, index, person, pair, mapping.salesforce.external_id_field)
         elif person.hubspot and not person.link.synced.get("_salesforce_deleted"):
@@ -139,6 +142,16 @@ def _forget_uncreated(mapping: MappingConfig, pair: PairPlan, system: str, sobje
     for fm in mapping.fields:
         if fm.name in pair.base and fm.name not in carried:
             pair.keep_prior(fm.name)
+
+
+def _plan_privacy_deletion(plan: BatchPlan, mapping: MappingConfig, index: int, person: Person) -> None:
+    """HubSpot erased the person (a privacy deletion). Under `hubspot.deletions: propagate` the linked
+    Salesforce record is deleted too; otherwise it is kept, unlinked from any HubSpot contact, and never
+    copied back to HubSpot (the store's tombstone says so)."""
+    assert person.salesforce is not None
+    if mapping.hubspot.deletions == "propagate":
+        plan.steps.append(Step(index, "salesforce", person.salesforce.type, person.salesforce.id, "delete", {}, {},
+                               {"": "HubSpot privacy deletion; hubspot.deletions: propagate"}))
 
 
 def _plan_deletion(plan: BatchPlan, mapping: MappingConfig, index: int, person: Person) -> None:

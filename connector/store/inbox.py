@@ -388,8 +388,8 @@ def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str 
         who.append(contacts.c.hubspot_id == hubspot_id)
     if email:
         who.append(contacts.c.email == email.strip().lower())
-    rows = conn.execute(select(contacts.c.id, contacts.c.email, contacts.c.hubspot_id, contacts.c.salesforce_id)
-                        .where(or_(*who))).all()
+    rows = conn.execute(select(contacts.c.id, contacts.c.email, contacts.c.hubspot_id, contacts.c.salesforce_id,
+                               contacts.c.salesforce_type).where(or_(*who))).all()
     emails = {e for e in [email and email.strip().lower(), *(r.email for r in rows)] if e}
     hubspot_ids = {h for h in [hubspot_id, *(r.hubspot_id for r in rows)] if h}
     salesforce_ids = {r.salesforce_id for r in rows if r.salesforce_id}
@@ -434,8 +434,14 @@ def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str 
         )).rowcount or 0
     if contact_ids:
         # Keep the row as a tombstone without personal data: the Salesforce record stays linked to it, and
-        # the flag stops the next sync from creating the erased person in HubSpot again.
+        # the flag stops the next sync from creating the erased person in HubSpot again. `_privacy_deleted`
+        # lets the worker apply hubspot.deletions to the linked Salesforce record, which is marked for it.
         touched += conn.execute(update(contacts).where(contacts.c.id.in_(contact_ids)).values(
-            email=None, hubspot_id=None, brain={}, synced={"_hubspot_deleted": True}, next_due_at=None,
+            email=None, hubspot_id=None, brain={}, synced={"_hubspot_deleted": True, "_privacy_deleted": True},
+            next_due_at=None,
         )).rowcount or 0
+        linked = [DirtyMark("salesforce", r.salesforce_id, r.salesforce_type or "Lead") for r in rows
+                  if r.salesforce_id]
+        if linked:
+            record(conn, [], linked)
     return touched

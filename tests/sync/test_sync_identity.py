@@ -98,3 +98,38 @@ def test_duplicate_salesforce_emails_link_one_and_report_the_other(rig: Any) -> 
     assert second in reported
     contacts = [c for c in rig.boxes.hubspot.state.contacts.values() if c.properties.get("email") == "twin@example.org"]
     assert len(contacts) == 1
+
+
+def _erase_in_hubspot(rig: Any, hs_id: str) -> None:
+    """A HubSpot privacy deletion, as the contact.privacyDeletion webhook has the edge apply it."""
+    from connector.store.inbox import erase_person
+
+    requests.post(f"{rig.boxes.hubspot.url}/__sandbox/gdpr-delete", json={"objectId": hs_id}, timeout=10)
+    with rig.engine.begin() as conn:
+        erase_person(conn, hubspot_id=hs_id)
+
+
+def test_a_privacy_deletion_is_propagated_to_salesforce_when_configured(rig: Any) -> None:
+    hs_id, lead_id = _linked_pair(rig, "forget-me@example.org", "Forget", "Erased Co")
+    mapping = rig.settings.mapping
+    propagating = mapping.model_copy(update={"hubspot": mapping.hubspot.model_copy(update={"deletions": "propagate"})})
+    rig.settings = replace(rig.settings, mapping=propagating)
+    rig.worker = Worker(rig.settings, rig.engine, rig.clients)
+    _erase_in_hubspot(rig, hs_id)
+    rig.sync()  # the erase marked the linked Lead; the worker applies hubspot.deletions to it
+    lead = rig.boxes.salesforce.state.records["Lead"].get(lead_id)
+    assert lead is None or lead["IsDeleted"], "the linked Lead is deleted"
+    assert any(row.action == "delete" and "privacy" in (row.rule or "") for row in rig.audit_rows())
+    assert rig.sync().creates == 0
+
+
+def test_a_privacy_deletion_keeps_the_salesforce_record_under_mark_and_never_recreates_it(rig: Any) -> None:
+    hs_id, lead_id = _linked_pair(rig, "forget-me-not@example.org", "Keep", "Kept Co")
+    _erase_in_hubspot(rig, hs_id)
+    rig.sync()
+    assert not rig.boxes.salesforce.state.records["Lead"][lead_id]["IsDeleted"]
+    rig.sf_edit("Lead", lead_id, {"Title": "Still here"})
+    rig.mark("salesforce", lead_id, "Lead")
+    assert rig.sync().creates == 0, "the erased person is not created in HubSpot again"
+    emails = [c.properties.get("email") for c in rig.boxes.hubspot.state.contacts.values()]
+    assert "forget-me-not@example.org" not in emails
