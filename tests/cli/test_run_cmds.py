@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ def test_prune_reports_what_it_deleted(config_dir: Path) -> None:
 def test_serve_refuses_a_public_url_without_the_outbound_path_token(config_dir: Path,
                                                                    shipped_env: dict[str, str]) -> None:
     app = config_dir / "app.yaml"
-    app.write_text(app.read_text().replace("  trusted_proxies: 0\n",
+    app.write_text(re.sub(r"  public_base_url: .*\n", "", app.read_text()).replace("  trusted_proxies: 0\n",
                                            "  trusted_proxies: 1\n  public_base_url: https://hooks.acme.example\n"))
     result = run(["serve", "--port", "1"], config_dir, shipped_env)
     assert result.returncode == 3, result.stderr
