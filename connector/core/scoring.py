@@ -177,7 +177,7 @@ _first = itemgetter(0)
 
 
 class _Rule:
-    __slots__ = ("cap", "event_text", "index", "name", "points")
+    __slots__ = ("cap", "cap_size", "event_text", "index", "name", "points")
 
     def __init__(self, index: int, rule: EngagementRule) -> None:
         self.index = index  # position in Scorer.rules, and in a tally's counts and weights
@@ -185,14 +185,16 @@ class _Rule:
         self.name = rule.name or self.event_text
         self.points = rule.points
         self.cap = rule.cap
+        self.cap_size = None if rule.cap is None else abs(rule.cap)  # a cap is a magnitude
 
 
 class _Group:
-    __slots__ = ("cap", "decay", "half_life", "name", "rules", "window")
+    __slots__ = ("cap", "cap_size", "decay", "half_life", "name", "rules", "window")
 
     def __init__(self, group: EngagementGroup, rules: list[_Rule]) -> None:
         self.name = group.name
         self.cap = group.cap
+        self.cap_size = None if group.cap is None else abs(group.cap)
         self.half_life = group.half_life_days
         self.window = group.window_days
         self.decay = decay_text(group)
@@ -230,7 +232,7 @@ class _Route:
         """rule index -> the ages of the events (of this type) that count for it, in ledger order."""
         by_rule: dict[int, list[float]] = {}
         field, memo = self.field, self.memo
-        for age, event in zip(ages, events, strict=True):
+        for age, event in zip(ages, events):  # noqa: B905 (one bucket's two lists: always the same length)
             if field is None:
                 target = self.rule_for(event.properties, now)
             else:
@@ -351,12 +353,15 @@ class Scorer:
                     continue
                 touched = True
                 decayed = rule.points * weights[rule.index]
-                capped = clamp_cap(decayed, rule.cap)
+                # clamp_cap(decayed, rule.cap), written out: ~15 calls a contact are 5 % of scoring
+                size = rule.cap_size
+                capped = decayed if size is None else min(decayed, size) if decayed >= 0 else max(decayed, -size)
                 total += capped
                 if rule_rows is not None:
                     rule_rows.append((group, rule, n, decayed, capped))
             if touched:
-                capped_total = clamp_cap(total, group.cap)
+                size = group.cap_size
+                capped_total = total if size is None else min(total, size) if total >= 0 else max(total, -size)
                 engagement += capped_total
                 if group_totals is not None:
                     group_totals.append(GroupTotal(group.name, total, group.cap, capped_total, group.decay))
