@@ -269,6 +269,7 @@ class Scorer:
         self.fit_rules: list[tuple[str, float, Predicate, str]] = [
             (r.name, r.points, compile_condition(r.when), describe(r.when)) for r in config.fit.rules
         ]
+        self.fit_tests = tuple((i, points, test) for i, (_, points, test, _) in enumerate(self.fit_rules))
         self.groups: list[_Group] = []
         self.rules: list[_Rule] = []
         self.routes: dict[str, list[_Route]] = {}  # event type -> one route per group that takes it
@@ -289,7 +290,7 @@ class Scorer:
     def score(self, ctx: Ctx) -> ScoreCard:
         fit_raw = 0.0
         fit_hits: list[int] = []
-        for i, (_, points, test, _) in enumerate(self.fit_rules):
+        for i, points, test in self.fit_tests:
             if test(ctx):
                 fit_raw += points
                 fit_hits.append(i)
@@ -317,22 +318,22 @@ class Scorer:
                 by_rule = route.split(ages, events, now).items() if route.tests else ((route.fallback, ages),)
                 half_life, window = route.half_life, route.window
                 for rule, rule_ages in by_rule:
-                    if window is not None:
+                    if half_life is not None:
+                        counts[rule] += len(rule_ages)
+                        total = 0.0
+                        for age in rule_ages:  # the hottest loop of a rescore: most of the 50 events
+                            total += 0.5 ** (age / half_life) if age > 0 else 1.0
+                        weights[rule] += total
+                    elif window is not None:
                         n = 0
                         for age in rule_ages:
                             if age <= window:
                                 n += 1
                         counts[rule] += n
                         weights[rule] += n
-                    elif half_life is None:
-                        counts[rule] += len(rule_ages)
-                        weights[rule] += len(rule_ages)
                     else:
                         counts[rule] += len(rule_ages)
-                        total = 0.0
-                        for age in rule_ages:  # the hottest loop of a rescore: most of the 50 events
-                            total += 0.5 ** (age / half_life) if age > 0 else 1.0
-                        weights[rule] += total
+                        weights[rule] += len(rule_ages)
         return counts, weights
 
     def _engagement(self, counts: list[int], weights: list[float], rule_rows: list[_RuleRow] | None = None,
