@@ -1,6 +1,7 @@
 """Brain throughput: score, segment, place, plan and alert synthetic contacts with 50 events each.
 
     .venv/bin/python benchmarks/brain.py [--contacts 20000] [--full 1000000] [--events 50] [--workers N]
+    .venv/bin/python benchmarks/brain.py --side-by-side OLD_SCORING_PY [--rounds 9] [--contacts 1500] --full 0
 
 Phase 1 times `Brain.think` alone over pre-built contacts (the core's own speed, one core), first with
 no previous state, then with last run's state a day later.
@@ -11,16 +12,25 @@ peak and current RSS every 100,000 contacts, to show memory stays flat. The gene
 `TEMPLATES` pre-built event ledgers (immutable `Event`s, shared, so building a contact costs a few
 random draws for its facts, not 50 `datetime`s and `Event`s); its own cost is measured and printed
 separately, and it is included in the phase 2 wall time.
+
+`--side-by-side FILE` compares the scoring kernel with another version of `connector/core/scoring.py`
+(e.g. `git show main:connector/core/scoring.py > /tmp/old_scoring.py`) in one process, on the same
+contacts, in interleaved rounds (the order alternates every round): `Scorer.score` alone, then the
+whole `Brain.think` with each scorer plugged in. It prints medians of CPU time per contact (this
+process only, so other load on a shared machine inflates it less than wall time), the median of the
+per-round ratios, and the plain reference scorer's speed for scale. Digests must match.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import multiprocessing as mp
 import os
 import platform
 import random
 import resource
+import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -33,6 +43,10 @@ sys.path.insert(0, str(REPO))
 
 from connector.core.brain import Brain, BrainInput  # noqa: E402
 from connector.core.events import Event  # noqa: E402
+from connector.core.ledger import index_events  # noqa: E402
+from connector.core.predicates import Ctx  # noqa: E402
+from connector.core.scoring import Scorer  # noqa: E402
+from connector.core.scoring_reference import reference_score  # noqa: E402
 from connector.settings.loader import load_settings  # noqa: E402
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -118,6 +132,60 @@ def _rescore(args: tuple[int, int, int, Any]) -> tuple[int, int, int]:
     return stop - start, writes, digest
 
 
+def _load_scoring(path: str) -> Any:
+    """Another version of connector/core/scoring.py as a module of its own (its imports are this tree's)."""
+    spec = importlib.util.spec_from_file_location("baseline_scoring", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["baseline_scoring"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def side_by_side(brain: Brain, baseline_path: str, n: int, events_each: int, rounds: int) -> None:
+    settings_scoring = brain.scorer.config
+    scorers = {"baseline": _load_scoring(baseline_path).Scorer(settings_scoring), "this tree": Scorer(settings_scoring)}
+    inputs = list(contacts(n, events_each))
+    ctxs = [Ctx(dict(i.facts), index_events(i.events, i.now), i.now) for i in inputs]
+    print(f"side by side: {n} contacts x {events_each} events, {rounds} interleaved rounds, CPU time of this process")
+
+    def timed(run: Any) -> tuple[float, float, int]:
+        cpu, wall = time.process_time(), time.perf_counter()
+        digest = run()
+        return (time.process_time() - cpu) / n * 1e6, (time.perf_counter() - wall) / n * 1e6, digest
+
+    def score_all(scorer: Any) -> int:
+        return sum(scorer.score(ctx).score for ctx in ctxs)
+
+    def think_all(scorer: Any) -> int:
+        brain.scorer = scorer
+        return sum(brain.think(inp).score for inp in inputs)
+
+    for label, run in (("Scorer.score", score_all), ("Brain.think", think_all)):
+        for scorer in scorers.values():
+            run(scorer)  # warm the memos of both
+        cpu: dict[str, list[float]] = {name: [] for name in scorers}
+        wall: dict[str, list[float]] = {name: [] for name in scorers}
+        digests = set()
+        for r in range(rounds):
+            for name in (list(scorers) if r % 2 else list(reversed(scorers))):
+                c, w, digest = timed(lambda name=name, run=run: run(scorers[name]))
+                cpu[name].append(c)
+                wall[name].append(w)
+                digests.add(digest)
+        ratios = [b / t for b, t in zip(cpu["baseline"], cpu["this tree"], strict=True)]
+        for name in scorers:
+            print(f"  {label:12} {name:9}: median {statistics.median(cpu[name]):6.1f} us CPU "
+                  f"({1e6 / statistics.median(cpu[name]):,.0f} contacts/s per CPU-second), "
+                  f"wall median {statistics.median(wall[name]):6.1f} us")
+        print(f"  {label:12} baseline / this tree, median of per-round CPU ratios: {statistics.median(ratios):.3f} "
+              f"(min {min(ratios):.3f}, max {max(ratios):.3f}); digests {sorted(digests)}")
+    brain.scorer = scorers["this tree"]
+    some = inputs[: max(1, n // 10)]
+    c, _, _ = timed(lambda: sum(reference_score(settings_scoring, i.facts, i.events, i.now).score for i in some))
+    print(f"  reference_score (plain rules, for scale): {c * n / len(some):.1f} us CPU per contact")
+
+
 def main() -> None:
     global _BRAIN, _LEDGERS
     parser = argparse.ArgumentParser()
@@ -127,6 +195,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--no-ts", action="store_true",
                         help="phase 1 events without Event.ts: the brain computes the POSIX times itself")
+    parser.add_argument("--side-by-side", metavar="SCORING_PY",
+                        help="compare this tree's scoring kernel with another scoring.py, interleaved, one process")
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     settings = load_settings(REPO / "app.yaml", check_env=False)
     brain = Brain(settings.scoring, settings.segments, settings.lifecycle, settings.nurture, settings.alerts)
@@ -134,18 +205,21 @@ def main() -> None:
                 if line.startswith("model name")), platform.processor())
     print(f"python {platform.python_version()}, {cpu}, nproc {len(os.sched_getaffinity(0))}")
 
-    if args.contacts:
+    if args.side_by_side:
+        side_by_side(brain, args.side_by_side, args.contacts, args.events, args.rounds)
+    elif args.contacts:
         inputs = list(contacts(args.contacts, args.events, with_ts=not args.no_ts))
         for inp in inputs[:500]:  # warm the regex and zone caches
             brain.think(inp)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         digest = 0
         for inp in inputs:
             digest += brain.think(inp).score
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         print(f"think only{' (events without ts)' if args.no_ts else ''}: {len(inputs)} contacts × "
               f"{args.events} events in {elapsed:.2f} s = "
-              f"{len(inputs) / elapsed:,.0f} contacts/s, one core (digest {digest})")
+              f"{len(inputs) / elapsed:,.0f} contacts/s, one core (digest {digest}); "
+              f"{len(inputs) / cpu:,.0f} per CPU-second of this process")
 
         # Second pass with last run's state, as the periodic rescore sees it.
         states = [brain.think(inp).state for inp in inputs]

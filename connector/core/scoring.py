@@ -1,6 +1,6 @@
 """Fit (who the lead is) and engagement (what they did, decayed) scores, with every contribution kept.
 
-Arithmetic, in order:
+The rules, exactly as docs/BRAIN.md states them, are `connector.core.scoring_reference.reference_score`:
 - fit: the sum of the points of every matching rule, clamped to [fit.min, fit.max];
 - engagement: each event counts for the first rule of a group that matches it (an event can count in
   several groups); its points decay as points x 0.5^(age / half_life_days), or count in full inside
@@ -8,11 +8,19 @@ Arithmetic, in order:
   +/-cap, then the total is clamped to [engagement.min, engagement.max];
 - the written scores are rounded half up to integers, so a day of decay does not rewrite every CRM
   record; score = fit_score + engagement_score.
+
+`Scorer` below is the fast kernel a rescore runs a million times. It gets its speed from three things
+only: rules compiled once (conditions into closures, and per event type the routes to the rules that
+can take it), events read by type from the ledger's buckets instead of every rule scanning the ledger,
+and the `Contribution`/`GroupTotal` records built only when someone reads them. Decay lives in
+`Scorer._count_events`, caps and clamps in `Scorer._engagement`; tests/core/test_scoring_reference.py proves the
+kernel equal to the reference over random rules and ledgers.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -55,20 +63,48 @@ class GroupTotal:
     decay: str  # "half-life 30 d", "last 60 d" or "no decay"
 
 
-class ScoreCard:
-    """The scores, and on first access every contribution and group total behind them (explain, alerts).
+def round_half_up(value: float) -> int:
+    # Python's round() is banker's rounding; 2.5 -> 2 and 3.5 -> 4 would make thresholds look random.
+    return math.floor(value + 0.5)
 
-    Built for every contact of a rescore, read in detail for few: the `Contribution` and `GroupTotal`
-    records are made only when `contributions` or `groups` is read, from the per-rule counts and decay
-    sums kept here, so they are exactly the numbers the scores were computed from.
+
+def clamp_cap(total: float, cap: float | None) -> float:
+    """A cap is a magnitude: a positive sum is held at or below |cap|, a negative one at or above -|cap|."""
+    if cap is None:
+        return total
+    cap = abs(cap)
+    return min(total, cap) if total >= 0 else max(total, -cap)
+
+
+def event_text(rule: EngagementRule) -> str:
+    """What an engagement rule tests, in words: `page_view where url contains '/pricing'`."""
+    types = [rule.event] if isinstance(rule.event, str) else rule.event
+    return "/".join(types) + (f" where {describe(rule.where)}" if rule.where is not None else "")
+
+
+def decay_text(group: EngagementGroup) -> str:
+    if group.half_life_days is not None:
+        return f"half-life {_num(group.half_life_days)} d"
+    if group.window_days is not None:
+        return f"last {_num(group.window_days)} d"
+    return "no decay"
+
+
+class ScoreCard:
+    """The scores, and every contribution and group total behind them (explain, alerts).
+
+    Built for every contact of a rescore, read in detail for few. The reference scorer passes the
+    `contributions` and `groups`; the kernel passes instead its `tally` (the scorer, the fit rules that
+    matched, and per engagement rule the event count and decay sum), from which the records are made
+    on first read: exactly the numbers the scores were computed from.
     """
 
-    __slots__ = ("_contributions", "_counts", "_fit_hits", "_groups", "_scorer", "_weights", "engagement",
-                 "engagement_raw", "engagement_score", "fit", "fit_raw", "fit_score", "score")
+    __slots__ = ("_contributions", "_groups", "_tally", "engagement", "engagement_raw", "engagement_score",
+                 "fit", "fit_raw", "fit_score", "score")
 
     def __init__(self, fit_raw: float, fit: float, engagement_raw: float, engagement: float, fit_score: int,
                  engagement_score: int, score: int, contributions: tuple[Contribution, ...] | None = None,
-                 groups: tuple[GroupTotal, ...] | None = None) -> None:
+                 groups: tuple[GroupTotal, ...] | None = None, tally: _Tally | None = None) -> None:
         self.fit_raw = fit_raw
         self.fit = fit  # clamped
         self.engagement_raw = engagement_raw
@@ -78,76 +114,48 @@ class ScoreCard:
         self.score = score
         self._contributions = contributions
         self._groups = groups
-        self._scorer: Scorer | None = None
-        self._fit_hits: list[int] = []
-        self._counts: list[int] = []
-        self._weights: list[float] = []
+        self._tally = tally
 
     @property
     def contributions(self) -> tuple[Contribution, ...]:
         if self._contributions is None:
-            self._explode()
-        return self._contributions  # type: ignore[return-value]
+            self._contributions, self._groups = self._details()
+        return self._contributions
 
     @property
     def groups(self) -> tuple[GroupTotal, ...]:
         if self._groups is None:
-            self._explode()
-        return self._groups  # type: ignore[return-value]
+            self._contributions, self._groups = self._details()
+        return self._groups
+
+    def _details(self) -> tuple[tuple[Contribution, ...], tuple[GroupTotal, ...]]:
+        if self._tally is None:
+            return (), ()
+        scorer, fit_hits, counts, weights = self._tally
+        contributions = [Contribution(name, "fit", points, 1, points, points, points, None, why)
+                         for name, points, _, why in (scorer.fit_rules[i] for i in fit_hits)]
+        rules: list[_RuleRow] = []
+        groups: list[GroupTotal] = []
+        scorer._engagement(counts, weights, rules, groups)
+        contributions.extend(Contribution(rule.name, group.name, rule.points, n, rule.points * n, decayed, capped,
+                                          rule.cap, rule.event_text) for group, rule, n, decayed, capped in rules)
+        return tuple(contributions), tuple(groups)
 
     def top(self, n: int) -> list[tuple[float, str, str, int]]:
         """(capped points, rule, group, count) of the n largest positive contributions, ties in order."""
-        if self._contributions is not None:
-            rows = [(c.capped, c.rule, c.group, c.count) for c in self._contributions if c.capped > 0]
+        if self._contributions is not None or self._tally is None:
+            rows = [(c.capped, c.rule, c.group, c.count) for c in self.contributions if c.capped > 0]
         else:
-            rows = [(points, name, "fit", 1) for name, points, _, _ in self._fit_rows() if points > 0]
-            rows.extend((capped, rule.name, group.name, count) for group, rule, count, _, capped in self._rule_rows()
+            # Alert bodies want three rows, not every record: read the tally without building them.
+            scorer, fit_hits, counts, weights = self._tally
+            rows = [(points, name, "fit", 1) for name, points, _, _ in (scorer.fit_rules[i] for i in fit_hits)
+                    if points > 0]
+            rule_rows: list[_RuleRow] = []
+            scorer._engagement(counts, weights, rule_rows)
+            rows.extend((capped, rule.name, group.name, count) for group, rule, count, _, capped in rule_rows
                         if capped > 0)
         rows.sort(key=_first, reverse=True)  # stable: ties keep their order (all > 0, so no NaN)
         return rows[:n]
-
-    def _fit_rows(self) -> list[tuple[str, float, Predicate, str]]:
-        fit_rules = self._scorer.fit_rules if self._scorer is not None else []
-        return [fit_rules[i] for i in self._fit_hits]
-
-    def _rule_rows(self) -> list[tuple[_Group, _Rule, int, float, float]]:
-        rows = []
-        if self._scorer is not None:
-            counts, weights = self._counts, self._weights
-            for group in self._scorer.groups:
-                for rule in group.rules:
-                    n = counts[rule.index]
-                    if n:
-                        decayed = rule.points * weights[rule.index]
-                        rows.append((group, rule, n, decayed, clamp_cap(decayed, rule.cap)))
-        return rows
-
-    def _explode(self) -> None:
-        scorer = self._scorer
-        contributions: list[Contribution] = []
-        group_totals: list[GroupTotal] = []
-        if scorer is not None:
-            for name, points, _, why in self._fit_rows():
-                contributions.append(Contribution(name, "fit", points, 1, points, points, points, None, why))
-            counts, weights = self._counts, self._weights
-            for group in scorer.groups:
-                total = 0.0
-                touched = False
-                for rule in group.rules:
-                    n = counts[rule.index]
-                    if not n:
-                        continue
-                    touched = True
-                    decayed = rule.points * weights[rule.index]
-                    capped = clamp_cap(decayed, rule.cap)
-                    total += capped
-                    contributions.append(Contribution(rule.name, group.name, rule.points, n, rule.points * n,
-                                                      decayed, capped, rule.cap, rule.event_text))
-                if touched:
-                    group_totals.append(GroupTotal(group.name, total, group.cap, clamp_cap(total, group.cap),
-                                                   group.decay))
-        self._contributions = tuple(contributions)
-        self._groups = tuple(group_totals)
 
     def _key(self) -> tuple[object, ...]:
         return (self.fit_raw, self.fit, self.engagement_raw, self.engagement, self.fit_score,
@@ -166,57 +174,93 @@ class ScoreCard:
 
 
 _first = itemgetter(0)
-_new = object.__new__
-_DECAY, _BY_VALUE, _GENERAL = "decay", "by value", "general"  # step kinds of the hot loop (compared by identity)
-
-
-def round_half_up(value: float) -> int:
-    # Python's round() is banker's rounding; 2.5 -> 2 and 3.5 -> 4 would make thresholds look random.
-    return math.floor(value + 0.5)
-
-
-def _magnitude(cap: float | None) -> float | None:
-    return None if cap is None else abs(cap)
-
-
-def clamp_cap(total: float, cap: float | None) -> float:
-    if cap is None:
-        return total
-    cap = abs(cap)
-    return min(total, cap) if total >= 0 else max(total, -cap)
 
 
 class _Rule:
-    __slots__ = ("cap", "event_text", "index", "name", "points", "timeless", "where", "where_field")
+    __slots__ = ("cap", "cap_size", "event_text", "index", "name", "points")
 
     def __init__(self, index: int, rule: EngagementRule) -> None:
-        types = [rule.event] if isinstance(rule.event, str) else rule.event
-        self.index = index
-        self.event_text = "/".join(types) + (f" where {describe(rule.where)}" if rule.where else "")
+        self.index = index  # position in Scorer.rules, and in a tally's counts and weights
+        self.event_text = event_text(rule)
         self.name = rule.name or self.event_text
         self.points = rule.points
         self.cap = rule.cap
-        self.where: ValueTest | None = compile_value_test(rule.where) if rule.where is not None else None
-        self.where_field = rule.where.field if rule.where is not None else ""
-        # whether `where` answers a str value without looking at `now`, so the answer can be remembered
-        self.timeless = rule.where is not None and text_answer_is_timeless(rule.where)
+        self.cap_size = None if rule.cap is None else abs(rule.cap)  # a cap is a magnitude
 
 
 class _Group:
-    __slots__ = ("cap", "decay", "half_life", "name", "rules", "window")
+    __slots__ = ("cap", "cap_size", "decay", "half_life", "name", "rules", "window")
 
     def __init__(self, group: EngagementGroup, rules: list[_Rule]) -> None:
         self.name = group.name
         self.cap = group.cap
+        self.cap_size = None if group.cap is None else abs(group.cap)
         self.half_life = group.half_life_days
         self.window = group.window_days
+        self.decay = decay_text(group)
         self.rules = rules
-        if self.half_life is not None:
-            self.decay = f"half-life {_num(self.half_life)} d"
-        elif self.window is not None:
-            self.decay = f"last {_num(self.window)} d"
-        else:
-            self.decay = "no decay"
+
+
+class _Route:
+    """How an event of one type finds its rule in one group.
+
+    The candidates are the group's rules that take the type, in config order, up to and including the
+    first one without a `where` (it takes every event that reaches it; later rules never see one).
+    With no `where` test left, every event of the type goes to `fallback`.
+    """
+
+    __slots__ = ("fallback", "field", "half_life", "memo", "tests", "window")
+
+    def __init__(self, group: _Group, candidates: list[tuple[_Rule, EngagementRule]]) -> None:
+        self.half_life, self.window = group.half_life, group.window
+        self.fallback = -1  # the first rule without `where`, or -1: the event counts for no rule here
+        tests: list[tuple[str, ValueTest, int]] = []
+        for rule, config in candidates:
+            if config.where is None:
+                self.fallback = rule.index
+                break
+            tests.append((config.where.field, compile_value_test(config.where), rule.index))
+        self.tests = tuple(tests)
+        # When every test reads the same property and answers a text without looking at `now` (the text
+        # operators), the rule chosen for a text value is remembered: a ledger repeats a handful of URLs.
+        fields = {field for field, _, _ in tests}
+        timeless = all(text_answer_is_timeless(c.where) for _, c in candidates if c.where is not None)
+        self.field = fields.pop() if len(fields) == 1 and timeless else None
+        self.memo: dict[str, int] = {}
+
+    def split(self, ages: list[float], events: list[Event], now: datetime) -> dict[int, list[float]]:
+        """rule index -> the ages of the events (of this type) that count for it, in ledger order."""
+        by_rule: dict[int, list[float]] = {}
+        field, memo = self.field, self.memo
+        for age, event in zip(ages, events):  # noqa: B905 (one bucket's two lists: always the same length)
+            if field is None:
+                target = self.rule_for(event.properties, now)
+            else:
+                value = event.properties.get(field)
+                if type(value) is str:
+                    target = memo.get(value, -2)
+                    if target == -2:
+                        if len(memo) >= MEMO_SIZE:
+                            memo.clear()
+                        target = memo[value] = self.rule_for(event.properties, now)
+                else:
+                    target = self.rule_for(event.properties, now)
+            if target >= 0:
+                by_rule.setdefault(target, []).append(age)
+        return by_rule
+
+    def rule_for(self, properties: Mapping[str, Any], now: datetime) -> int:
+        """The first candidate whose `where` passes, else the first one without a `where` (or -1)."""
+        for field, test, index in self.tests:
+            if test(properties.get(field), now):
+                return index
+        return self.fallback
+
+
+# (scorer, indexes of the matching fit rules, per engagement rule: events counted, sum of decay factors)
+_Tally = tuple["Scorer", list[int], list[int], list[float]]
+# (group, rule, events counted, decayed points, after the rule's cap)
+_RuleRow = tuple[_Group, _Rule, int, float, float]
 
 
 class Scorer:
@@ -225,175 +269,104 @@ class Scorer:
         self.fit_rules: list[tuple[str, float, Predicate, str]] = [
             (r.name, r.points, compile_condition(r.when), describe(r.when)) for r in config.fit.rules
         ]
-        self._fit_tests = tuple((i, points, test) for i, (_, points, test, _) in enumerate(self.fit_rules))
+        self.fit_tests = tuple((i, points, test) for i, (_, points, test, _) in enumerate(self.fit_rules))
         self.groups: list[_Group] = []
         self.rules: list[_Rule] = []
-        # event type -> [(group, its rules that take this type, in config order)]
-        self.by_type: dict[str, list[tuple[_Group, list[_Rule]]]] = {}
-        for group in config.engagement.groups:
-            compiled = []
-            for rule in group.rules:
-                compiled.append(_Rule(len(self.rules), rule))
-                self.rules.append(compiled[-1])
-            g = _Group(group, compiled)
-            self.groups.append(g)
-            for rule_cfg, rule in zip(group.rules, compiled, strict=True):
-                for t in [rule_cfg.event] if isinstance(rule_cfg.event, str) else rule_cfg.event:
-                    entries = self.by_type.setdefault(t, [])
-                    if not entries or entries[-1][0] is not g:
-                        entries.append((g, []))
-                    entries[-1][1].append(rule)
-        # the same, flattened for the hot loop: (half-life, window, rules, index of the first rule when
-        # it takes every event of the type, else -1)
-        self.type_plans: dict[str, list[tuple[float | None, float | None, tuple[_Rule, ...], int]]] = {
-            t: [(g.half_life, g.window, tuple(rules), rules[0].index if rules[0].where is None else -1)
-                for g, rules in entries]
-            for t, entries in self.by_type.items()
-        }
-        self.where_plans: dict[int, tuple[list[tuple[str, ValueTest, int]], int]] = {}
-        for entries in self.type_plans.values():
-            for _, _, rules, _ in entries:
-                tests: list[tuple[str, ValueTest, int]] = []
-                fallback = -1
-                for rule in rules:
-                    if rule.where is None:
-                        fallback = rule.index
-                        break
-                    tests.append((rule.where_field, rule.where, rule.index))
-                self.where_plans[id(rules)] = (tests, fallback)
-        # The hot loop's steps per event type, one per group that takes the type, in `type_plans` order:
-        # (_DECAY, rule index, half-life): every event counts for that rule, decayed;
-        # (_BY_VALUE, (field, tests, fallback, memo), half-life, window): the rule is picked by one event
-        #   property whose tests ignore `now` for a str value, so the rule per str value is remembered;
-        # (_GENERAL, half-life, window, rules, plain): anything else, as `type_plans` says.
-        self.steps: dict[str, tuple[tuple[Any, ...], ...]] = {}
-        for t, plans in self.type_plans.items():
-            steps: list[tuple[Any, ...]] = []
-            for half_life, window, rules, plain in plans:
-                tests, fallback = self.where_plans[id(rules)]
-                if plain >= 0 and window is None and half_life is not None:
-                    steps.append((_DECAY, plain, half_life))
-                elif (plain < 0 and len({f for f, _, _ in tests}) == 1
-                      and all(r.timeless for r in rules if r.where is not None)):
-                    memo: dict[str, int] = {}
-                    steps.append((_BY_VALUE, (tests[0][0], tuple(tests), fallback, memo), half_life, window))
-                else:
-                    steps.append((_GENERAL, half_life, window, rules, plain))
-            self.steps[t] = tuple(steps)
-        # per group: |cap| or None, and per rule (index, points, |cap| or None); clamp_cap inlined
-        self.totals_plan = [(_magnitude(g.cap), [(r.index, r.points, _magnitude(r.cap)) for r in g.rules])
-                            for g in self.groups]
+        self.routes: dict[str, list[_Route]] = {}  # event type -> one route per group that takes it
+        for group_config in config.engagement.groups:
+            rules = [_Rule(len(self.rules) + i, r) for i, r in enumerate(group_config.rules)]
+            self.rules.extend(rules)
+            group = _Group(group_config, rules)
+            self.groups.append(group)
+            types = dict.fromkeys(t for r in group_config.rules for t in ([r.event] if isinstance(r.event, str)
+                                                                          else r.event))
+            for event_type in types:
+                candidates = [(rule, r) for rule, r in zip(rules, group_config.rules, strict=True)
+                              if event_type == r.event or (not isinstance(r.event, str) and event_type in r.event)]
+                self.routes.setdefault(event_type, []).append(_Route(group, candidates))
         self.fit_min, self.fit_max = config.fit.min, config.fit.max
         self.engagement_min, self.engagement_max = config.engagement.min, config.engagement.max
 
     def score(self, ctx: Ctx) -> ScoreCard:
         fit_raw = 0.0
         fit_hits: list[int] = []
-        for i, points, test in self._fit_tests:
+        for i, points, test in self.fit_tests:
             if test(ctx):
                 fit_raw += points
                 fit_hits.append(i)
         fit = min(max(fit_raw, self.fit_min), self.fit_max)
 
-        counts, weights = self._accumulate(ctx.index, ctx)
-        engagement_raw = 0.0
-        for group_cap, rules in self.totals_plan:
-            total = 0.0
-            touched = False
-            for index, points, cap in rules:
-                if counts[index]:
-                    touched = True
-                    decayed = points * weights[index]
-                    if cap is not None:
-                        decayed = min(decayed, cap) if decayed >= 0 else max(decayed, -cap)
-                    total += decayed
-            if touched:
-                if group_cap is not None:
-                    total = min(total, group_cap) if total >= 0 else max(total, -group_cap)
-                engagement_raw += total
+        counts, weights = self._count_events(ctx.index, ctx.now)
+        engagement_raw = self._engagement(counts, weights)
         engagement = min(max(engagement_raw, self.engagement_min), self.engagement_max)
-        fit_score, engagement_score = math.floor(fit + 0.5), math.floor(engagement + 0.5)  # round_half_up
-        # ScoreCard(...) then the four private fields, without building the empty lists __init__ makes
-        card = _new(ScoreCard)
-        card.fit_raw, card.fit, card.engagement_raw, card.engagement = fit_raw, fit, engagement_raw, engagement
-        card.fit_score, card.engagement_score, card.score = fit_score, engagement_score, fit_score + engagement_score
-        card._contributions = card._groups = None
-        card._scorer, card._fit_hits, card._counts, card._weights = self, fit_hits, counts, weights
-        return card
+        fit_score, engagement_score = round_half_up(fit), round_half_up(engagement)
+        return ScoreCard(fit_raw, fit, engagement_raw, engagement, fit_score, engagement_score,
+                         fit_score + engagement_score, None, None, (self, fit_hits, counts, weights))
 
-    def _accumulate(self, index: EventIndex, ctx: Ctx) -> tuple[list[int], list[float]]:
-        """Per rule: how many events count, and the sum of their decay factors (points multiply later).
+    def _count_events(self, index: EventIndex, now: datetime) -> tuple[list[int], list[float]]:
+        """Per engagement rule: how many events count for it, and the sum of their decay factors.
 
-        Each sum is accumulated in the same order as the reference loop (buckets in ledger order of
-        their first event, events in ledger order), so the floats are bit for bit the same.
+        The one place decay lives: 0.5^(age / half-life), a future-dated event (age <= 0) in full, never
+        more; with a window, events up to `window` days old (inclusive) in full, older ones not at all.
         """
         counts = [0] * len(self.rules)
         weights = [0.0] * len(self.rules)
-        now = ctx.now
-        all_steps = self.steps
+        routes = self.routes
         for event_type, (ages, events) in index.by_type.items():
-            steps = all_steps.get(event_type)
-            if steps is None:
-                continue
-            for step in steps:
-                kind = step[0]
-                if kind is _DECAY:  # every event counts for the group's first rule
-                    _, plain, half_life = step
-                    counts[plain] += len(ages)
-                    w = weights[plain]
-                    for age in ages:
-                        # a future-dated event counts in full: clock skew must not inflate a score
-                        w += 0.5 ** (age / half_life) if age > 0 else 1.0
-                    weights[plain] = w
-                elif kind is _BY_VALUE:
-                    (where_field, tests, fallback, memo), half_life, window = step[1:]
-                    for age, event in zip(ages, events, strict=True):
-                        if window is not None and age > window:
-                            continue
-                        value = event.properties.get(where_field)
-                        if type(value) is str:
-                            target = memo.get(value)
-                            if target is None:
-                                if len(memo) >= MEMO_SIZE:
-                                    memo.clear()
-                                target = memo[value] = _first_rule(tests, fallback, value, now)
-                        else:
-                            target = _first_rule(tests, fallback, value, now)
-                        if target < 0:
-                            continue
-                        counts[target] += 1
-                        weights[target] += 0.5 ** (age / half_life) if half_life is not None and age > 0 else 1.0
-                else:
-                    self._general(step, ages, events, now, counts, weights)
+            for route in routes.get(event_type, ()):
+                # with no `where` to test, every event of the type counts for one rule: no need to split
+                by_rule = route.split(ages, events, now).items() if route.tests else ((route.fallback, ages),)
+                half_life, window = route.half_life, route.window
+                for rule, rule_ages in by_rule:
+                    if half_life is not None:
+                        counts[rule] += len(rule_ages)
+                        total = 0.0
+                        for age in rule_ages:  # the hottest loop of a rescore: most of the 50 events
+                            total += 0.5 ** (age / half_life) if age > 0 else 1.0
+                        weights[rule] += total
+                    elif window is not None:
+                        n = 0
+                        for age in rule_ages:
+                            if age <= window:
+                                n += 1
+                        counts[rule] += n
+                        weights[rule] += n
+                    else:
+                        counts[rule] += len(rule_ages)
+                        weights[rule] += len(rule_ages)
         return counts, weights
 
-    def _general(self, step: tuple[Any, ...], ages: list[float], events: list[Event], now: datetime,
-                 counts: list[int], weights: list[float]) -> None:
-        _, half_life, window, rules, plain = step
-        if plain >= 0 and window is None:  # every event counts for the group's first rule, no decay
-            counts[plain] += len(ages)
-            w = weights[plain]
-            for _ in ages:
-                w += 1.0
-            weights[plain] = w
-            return
-        tests, fallback = self.where_plans[id(rules)]
-        for age, event in zip(ages, events, strict=True):
-            if window is not None and age > window:
-                continue
-            target = plain
-            if target < 0:
-                # the first rule whose `where` passes, else the first rule without one
-                target = fallback
-                properties = event.properties
-                for where_field, where, index in tests:
-                    if where(properties.get(where_field), now):
-                        target = index
-                        break
-                if target < 0:
+    def _engagement(self, counts: list[int], weights: list[float], rule_rows: list[_RuleRow] | None = None,
+                    group_totals: list[GroupTotal] | None = None) -> float:
+        """The sum of the groups after the caps, before the total's clamp; the one place caps apply.
+
+        A rule's decayed points are capped, the capped rules summed per group, the group's sum capped.
+        A group (or rule) no event counted for is left out, not shown as 0. Given lists, it also
+        records each rule's row and each group's total (explain, alert bodies).
+        """
+        engagement = 0.0
+        for group in self.groups:
+            total = 0.0
+            touched = False
+            for rule in group.rules:
+                n = counts[rule.index]
+                if not n:
                     continue
-            counts[target] += 1
-            weights[target] += 0.5 ** (age / half_life) if half_life is not None and age > 0 else 1.0
+                touched = True
+                decayed = rule.points * weights[rule.index]
+                # clamp_cap(decayed, rule.cap), written out: ~15 calls a contact are 5 % of scoring
+                size = rule.cap_size
+                capped = decayed if size is None else min(decayed, size) if decayed >= 0 else max(decayed, -size)
+                total += capped
+                if rule_rows is not None:
+                    rule_rows.append((group, rule, n, decayed, capped))
+            if touched:
+                size = group.cap_size
+                capped_total = total if size is None else min(total, size) if total >= 0 else max(total, -size)
+                engagement += capped_total
+                if group_totals is not None:
+                    group_totals.append(GroupTotal(group.name, total, group.cap, capped_total, group.decay))
+        return engagement
 
     def is_mql(self, card: ScoreCard) -> bool:
         mql = self.config.mql
@@ -409,13 +382,6 @@ class Scorer:
         return text
 
 
-def _first_rule(tests: tuple[tuple[str, ValueTest, int], ...], fallback: int, value: Any, now: datetime) -> int:
-    """The first rule whose `where` passes for the value, else the first rule without one (or -1)."""
-    for _, where, index in tests:
-        if where(value, now):
-            return index
-    return fallback
-
-
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+

@@ -14,18 +14,16 @@ import pytest
 from pydantic import TypeAdapter
 
 from connector.core import brain as brain_module
-from connector.core import lifecycle, nurture, scoring, segments
+from connector.core import lifecycle, nurture, segments
 from connector.core.brain import Brain, BrainInput
 from connector.core.events import Event
 from connector.core.ledger import index_events
 from connector.core.lifecycle import Lifecycle
 from connector.core.nurture import Plan
 from connector.core.predicates import Ctx, Reasoned
-from connector.core.scoring import Scorer
 from connector.core.segments import Membership
 from connector.settings.conditions import Condition
 from connector.settings.loader import load_settings
-from connector.settings.scoring_config import ScoringConfig
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 ADAPTER: TypeAdapter[Any] = TypeAdapter(Condition)
@@ -59,39 +57,7 @@ def test_index_with_and_without_ts_is_the_same_to_the_bit() -> None:
         assert other.latest_ts == reference.latest_ts
 
 
-CONFIG = ScoringConfig.model_validate({
-    "fit": {"rules": []},
-    "engagement": {"max": 400, "min": -400, "groups": [
-        {"name": "web", "half_life_days": 10, "rules": [
-            {"name": "pricing", "event": "page_view", "points": 6, "where": {"field": "url", "contains": "/pricing"}},
-            {"name": "docs", "event": "page_view", "points": 2, "where": {"field": "url", "matches": "^/docs"}},
-            {"event": "page_view", "points": 1},
-        ]},
-        {"name": "windowed", "window_days": 30, "rules": [
-            {"name": "big", "event": ["page_view", "form_submit"], "points": 5, "where": {"field": "n", "gte": 3}},
-            {"name": "in", "event": "form_submit", "points": 3, "where": {"field": "form", "in": ["A", "b"]}},
-        ]},
-    ]},
-})
-
-
-def test_where_memo_matches_the_general_path(monkeypatch: Any) -> None:
-    monkeypatch.setattr(scoring, "MEMO_SIZE", 2)  # overflow the memo too
-    fast = Scorer(CONFIG)
-    general = Scorer(CONFIG)
-    assert any(step[0] == scoring._BY_VALUE for steps in fast.steps.values() for step in steps)
-    general.steps = {t: tuple((scoring._GENERAL, hl, window, rules, plain) for hl, window, rules, plain in plans)
-                     for t, plans in general.type_plans.items()}
-    rng = random.Random(3)
-    urls = ["/pricing", "/PRICING/x", "/docs/a", "/x/docs", "", None, 7, ["/pricing"], "/blog", " /pricing"]
-    for _ in range(40):
-        events = [Event(rng.choice(["page_view", "form_submit"]), NOW - timedelta(days=rng.uniform(-2, 60)),
-                        {"url": rng.choice(urls), "n": rng.choice([1, 3, "4", None]), "form": rng.choice(["a", "B"])})
-                  for _ in range(rng.randrange(0, 30))]
-        ctx = Ctx({}, index_events(events, NOW), NOW)
-        a, b = fast._accumulate(ctx.index, ctx), general._accumulate(ctx.index, ctx)
-        assert a[0] == b[0] and [w.hex() for w in a[1]] == [w.hex() for w in b[1]]
-        assert fast.score(ctx) == general.score(ctx)
+# The `where` memo of scoring is proved against the reference scorer in tests/core/test_scoring_reference.py.
 
 
 def test_reasoned_single_and_any_branches() -> None:
