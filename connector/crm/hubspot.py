@@ -31,6 +31,7 @@ from hubspot.crm.contacts import (
 from connector.core.conditions import as_datetime
 from connector.core.pair import HubSpotRecord
 from connector.crm.batching import chunks
+from connector.crm.breaker import CircuitBreaker
 from connector.crm.budget import Budget
 from connector.crm.errors import (
     CrmError,
@@ -74,6 +75,7 @@ class HubSpotClient:
         self._last_search = 0.0
         self._raw = requests.Session()  # for the endpoints the SDK has no typed API for
         self.unknown_properties: set[str] = set()
+        self.breaker = CircuitBreaker("hubspot")
 
     @property
     def sdk(self) -> HubSpot:
@@ -430,7 +432,7 @@ class HubSpotClient:
                 raise error from None
         if self._budget:
             self._budget.check_paused("hubspot")
-        counted = crm_attempt("hubspot", endpoint, attempt)
+        counted = crm_attempt("hubspot", endpoint, self.breaker.guard(attempt))
         return call_with_retry(counted, cap=self.max_wait_s) if retry else counted()
 
 

@@ -21,6 +21,7 @@ from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSessi
 from connector.core.conditions import as_datetime
 from connector.core.pair import SalesforceRecord
 from connector.crm.batching import chunks
+from connector.crm.breaker import CircuitBreaker
 from connector.crm.budget import Budget
 from connector.crm.errors import CrmError, FatalError, RecordError, RetryableError, SessionExpired
 from connector.crm.retry import call_with_retry
@@ -55,6 +56,7 @@ class SalesforceClient:
         self._version = api_version
         # Every SDK call and the token request: (connect, read) timeouts, so a stalled socket ends.
         self._session = TimedSession(connect_timeout_s, timeout_s)
+        self.breaker = CircuitBreaker("salesforce")
         # Creates only: the admin's opt-in to save past the org's duplicate rule (updates never need it).
         self._create_headers = dict(ALLOW_SAVE) if duplicate_rule == "allow_save" else {}
         self.placeholders: dict[str, str] = {}  # field -> the value written when a required field is unknown
@@ -267,7 +269,7 @@ class SalesforceClient:
                 self._note_usage(sf)
             return result
 
-        return call_with_retry(crm_attempt("salesforce", endpoint, attempt), cap=self.max_wait_s)
+        return call_with_retry(crm_attempt("salesforce", endpoint, self.breaker.guard(attempt)), cap=self.max_wait_s)
 
     def _note_usage(self, sf: Salesforce) -> None:
         usage = sf.api_usage.get("api-usage") if self._budget else None

@@ -251,8 +251,9 @@ class Worker:
         refusing our credentials fails every record alike: those back off but never become dead letters
         (they would only hide the outage). Anything else that fails a batch max_attempts times is a dead
         letter, so one poison record cannot block the rest forever."""
-        if isinstance(exc, BudgetExhausted):
-            release(self.engine, [], [(m, 60.0) for m in marks], owner=owner, count_attempts=False)
+        if isinstance(exc, BudgetExhausted):  # includes a daily limit and an open circuit: wait what they say
+            wait = min(max(float(getattr(exc, "retry_after", None) or 60.0), 1.0), 86_400.0)
+            release(self.engine, [], [(m, wait) for m in marks], owner=owner, count_attempts=False)
             return
         limit = self.settings.app.worker.max_attempts
         systemic = isinstance(exc, RetryableError | SessionExpired) or getattr(exc, "status", None) in (401, 403)

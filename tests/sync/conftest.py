@@ -100,6 +100,7 @@ def rig(config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
         upgrade(engine)
         clients = build_clients(settings, engine)
         clients.hubspot.max_wait_s = clients.salesforce.max_wait_s = 0.2  # tests don't sit out 10-s windows
+        clients.hubspot.breaker.cooldown_s = clients.salesforce.breaker.cooldown_s = 0.2  # nor 30-s cool-downs
         setup_hubspot_properties(settings, clients)  # what `nurture setup` does once per portal
         yield SyncRig(boxes, settings, engine, clients, Worker(settings, engine, clients))
     finally:

@@ -78,7 +78,8 @@ def test_erase_person(store_engine: Engine) -> None:
         increment(conn, {})
     with store_engine.connect() as conn:
         (row,) = conn.execute(select(contacts)).all()  # a tombstone: no personal data, still blocks re-creation
-        assert (row.email, row.hubspot_id, row.brain, row.synced) == (None, None, {}, {"_hubspot_deleted": True})
+        assert (row.email, row.hubspot_id, row.brain, row.synced) == (
+            None, None, {}, {"_hubspot_deleted": True, "_privacy_deleted": True})
         assert row.salesforce_id == "00Q5e00000AbCdE"
         assert [r.event_key for r in conn.execute(select(engagement))] == ["s:3"]
         payloads = {r.object_id: r.payload for r in conn.execute(select(inbox))}
