@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -125,6 +126,7 @@ def test_an_outage_keeps_the_marks_and_never_dead_letters_them(rig: Any) -> None
     with rig.engine.connect() as conn:
         assert conn.execute(select(dirty).where(dirty.c.object_id == hs_id)).first() is not None
     rig.boxes.salesforce.faults.clear()
+    time.sleep(0.3)  # the circuit breaker's cool-down (0.2 s in the rig)
     with rig.engine.begin() as conn:
         conn.execute(update(dirty).values(due_at=dirty.c.marked_at))
     rig.sync()
