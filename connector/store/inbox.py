@@ -373,6 +373,15 @@ def increment(conn: Any, counts: Mapping[str, float], now: datetime | None = Non
                  [{"name": name, "value": value, "updated_at": now} for name, value in sorted(counts.items())])
 
 
+def _rows_about(table: Any, contact_ids: set[int], hubspot_ids: set[str], salesforce_ids: set[str]) -> list[Any]:
+    """Conditions matching a table's rows about one person: by contact, or by a record of either CRM."""
+    who = [table.c.contact_id.in_(contact_ids)] if contact_ids else []
+    for system, ids in (("hubspot", hubspot_ids), ("salesforce", salesforce_ids)):
+        if ids:
+            who.append((table.c.system == system) & table.c.object_id.in_(ids))
+    return who
+
+
 def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str | None = None) -> int:
     """Forget what the store holds about one person (HubSpot privacy deletion / GDPR erasure).
 
@@ -415,19 +424,11 @@ def erase_person(conn: Connection, *, hubspot_id: str | None = None, email: str 
             update(inbox).where(or_(*objects)).values(payload=literal({"erased": True}, inbox.c.payload.type))
         ).rowcount or 0
     # The audit and dead letters keep that a write happened (the accounting), not what it wrote.
-    who_audit = [audit.c.contact_id.in_(contact_ids)] if contact_ids else []
-    if hubspot_ids:
-        who_audit.append((audit.c.system == "hubspot") & audit.c.object_id.in_(hubspot_ids))
-    if salesforce_ids:
-        who_audit.append((audit.c.system == "salesforce") & audit.c.object_id.in_(salesforce_ids))
+    who_audit = _rows_about(audit, contact_ids, hubspot_ids, salesforce_ids)
     if who_audit:
         touched += conn.execute(update(audit).where(or_(*who_audit)).values(
             before=None, after=None, message="erased (privacy deletion)")).rowcount or 0
-    who_dead = [dead_letters.c.contact_id.in_(contact_ids)] if contact_ids else []
-    if hubspot_ids:
-        who_dead.append((dead_letters.c.system == "hubspot") & dead_letters.c.object_id.in_(hubspot_ids))
-    if salesforce_ids:
-        who_dead.append((dead_letters.c.system == "salesforce") & dead_letters.c.object_id.in_(salesforce_ids))
+    who_dead = _rows_about(dead_letters, contact_ids, hubspot_ids, salesforce_ids)
     if who_dead:
         touched += conn.execute(update(dead_letters).where(or_(*who_dead)).values(
             payload=literal({"erased": True}, dead_letters.c.payload.type), message="erased (privacy deletion)",
